@@ -1,0 +1,5 @@
+"""Command line interface (placeholder until the API lands)."""
+
+import typer
+
+app = typer.Typer()
