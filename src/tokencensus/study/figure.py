@@ -43,8 +43,10 @@ class StudyInputs:
 
     ``requests`` is the canonical requests table joined to the model catalog (see
     :func:`tokencensus.study.enrich.enrich`): it has every canonical column plus ``tokens``,
-    ``week``, ``month``, ``model_id``, ``author``, ``open_weights``, ``origin``, ``source_type``,
-    ``size_class``, ``is_reasoning``, ``continent``, ``known_model``.
+    ``spend`` (cost paid, BYOK excluded), ``week``, ``month``, ``model_id``, ``model_name``,
+    ``author``, ``open_weights``, ``origin``, ``source_type``, ``origin_type``, ``size_class``,
+    ``size_class_active``, ``is_reasoning``, ``is_tool_call``, ``is_free``, ``continent``,
+    ``known_model``. ``options`` are read through :func:`tokencensus.study.options.option`.
     """
 
     requests: ir.Table

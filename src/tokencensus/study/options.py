@@ -1,8 +1,8 @@
 """Study options and their defaults, in one place so every figure reads them the same way.
 
-``StudyInputs.options`` is a plain mapping (it comes from a config file or the command line);
-:func:`option` fills in what the user left out, and rejects names nobody reads so a typo fails
-loudly instead of silently running the default study.
+``StudyInputs.options`` is a plain mapping (it comes from a config file or the command line and
+may carry other stages' settings too); :func:`option` fills in what the user left out, and a
+figure asking for a name that has no default fails loudly instead of silently reading nothing.
 """
 
 from __future__ import annotations
@@ -24,8 +24,6 @@ DEFAULTS: dict[str, Any] = {
     "top_open_n": 15,
     # F11: drop requests to a model's ":free" variant (its free period)
     "exclude_free": False,
-    # headline windows: how many weeks count as "first" and "latest"
-    "headline_weeks": 4,
 }
 
 
@@ -35,9 +33,3 @@ def option(options: Mapping[str, Any] | None, name: str) -> Any:
         raise KeyError(f"unknown study option {name!r}; known: {', '.join(DEFAULTS)}")
     return (options or {}).get(name, DEFAULTS[name])
 
-
-def validate(options: Mapping[str, Any] | None) -> None:
-    """Fail on option names the study does not know."""
-    unknown = sorted(set(options or {}) - set(DEFAULTS))
-    if unknown:
-        raise KeyError(f"unknown study option(s) {unknown}; known: {', '.join(DEFAULTS)}")

@@ -1,0 +1,121 @@
+"""Join the canonical requests to what the log does not say: the model catalog, accounts, continents.
+
+Every figure groups by the same derived columns (week, source type, size class, reasoning, ...).
+Deriving them once here, as one Ibis expression, keeps the definitions of STUDY.md in a single
+place and lets every figure stay a short group-by. Only the distinct model slugs are resolved in
+Python (a few hundred at most); the row-level work stays in the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+
+from tokencensus.study.options import option
+
+#: Catalog columns carried onto each request, renamed where they would clash with request columns.
+_MODEL_COLUMNS = {
+    "model_id": "model_id",
+    "model_name": "name",
+    "author": "author",
+    "open_weights": "open_weights",
+    "origin": "origin",
+    "total_params_b": "total_params_b",
+    "active_params_b": "active_params_b",
+    "reasoning_flag": "reasoning",
+}
+
+class CatalogLike(Protocol):
+    """What enrichment needs from :class:`tokencensus.catalog.Catalog`."""
+
+    @property
+    def models(self) -> pa.Table: ...
+
+    def resolve_many(self, slugs: list[str]) -> pa.Table: ...
+
+
+def _lookup(table: ir.Table, lookup: ir.Table, left: str, right: str) -> ir.Table:
+    """Left-join ``lookup`` on ``table[left] == lookup[right]`` and drop the lookup's key."""
+    return table.left_join(lookup, table[left] == lookup[right]).drop(right)
+
+
+def size_class(params_b: ir.NumericValue, small_below_b: float, large_from_b: float) -> ir.StringValue:
+    """small / medium / large by parameter count in billions; unknown when the catalog has none."""
+    return ibis.cases(
+        (params_b < small_below_b, "small"),
+        (params_b < large_from_b, "medium"),
+        (params_b >= large_from_b, "large"),
+        else_="unknown",
+    )
+
+
+def _model_lookup(requests: ir.Table, catalog: CatalogLike) -> ir.Table:
+    """slug -> catalog row for the slugs that occur, built from the distinct slugs only."""
+    slugs = requests.select("model").distinct().to_pyarrow()["model"].to_pylist()
+    models = catalog.models.select(list(_MODEL_COLUMNS.values())).rename_columns(list(_MODEL_COLUMNS))
+    resolved = catalog.resolve_many(sorted(slugs))
+    # typed explicitly: when no slug resolves, the model_id column may come back as nulls of type null
+    slug_ids = pa.table(
+        {"cat_slug": resolved["slug"], "model_id": resolved["model_id"].cast(models.schema.field("model_id").type)}
+    )
+    return ibis.memtable(slug_ids.join(models, "model_id", join_type="left outer"))
+
+
+def enrich(
+    requests: ir.Table,
+    catalog: CatalogLike,
+    accounts: ir.Table | None,
+    countries: pa.Table,
+    *,
+    options: Mapping[str, Any] | None = None,
+) -> ir.Table:
+    """The requests table plus every derived column the figures group by (see StudyInputs).
+
+    ``accounts`` (user_id, country) fills a request's missing billing country; ``countries``
+    (iso2, continent; :func:`tokencensus.catalog.load_countries`) rolls countries up to continents.
+    """
+    t = _lookup(requests, _model_lookup(requests, catalog), "model", "cat_slug")
+    if accounts is not None:
+        account_countries = accounts.select(acct_user=accounts.user_id, acct_country=accounts.country)
+        t = _lookup(t, account_countries, "user_id", "acct_user")
+        t = t.mutate(country=t.country.coalesce(t.acct_country)).drop("acct_country")
+    continents = ibis.memtable(countries.select(["iso2", "continent"]).rename_columns(["cc", "continent"]))
+    t = _lookup(t, continents, "country", "cc")
+
+    small, large = option(options, "small_below_b"), option(options, "large_from_b")
+    known = t.model_id.notnull()
+    open_weights = t.open_weights.fill_null(False)
+    china = t.origin == "China"
+    source_type = ibis.cases(
+        (~known, "unknown"), (~open_weights, "closed"), (china, "open_china"), else_="open_row"
+    )
+    origin_type = ibis.cases(
+        (~known, "unknown"),
+        (~open_weights & china, "closed_china"),
+        (~open_weights, "closed_row"),
+        (china, "open_china"),
+        else_="open_row",
+    )
+    reasoning_tokens = t.reasoning_tokens.fill_null(0)
+    return t.mutate(
+        tokens=t.prompt_tokens.fill_null(0) + t.completion_tokens.fill_null(0),
+        spend=ibis.ifelse(t.byok.fill_null(False), 0.0, t.cost_usd.fill_null(0.0)),
+        week=t.ts.truncate("W").date(),
+        month=t.ts.truncate("M").date(),
+        known_model=known,
+        open_weights=open_weights,
+        source_type=source_type,
+        origin_type=origin_type,
+        size_class=size_class(t.total_params_b, small, large),
+        size_class_active=size_class(t.active_params_b.coalesce(t.total_params_b), small, large),
+        is_reasoning=(
+            (t.reasoning_flag == "yes") | ((t.reasoning_flag == "hybrid") & (reasoning_tokens > 0))
+        ).fill_null(False),
+        is_tool_call=(t.finish_reason == "tool_calls").fill_null(False),
+        is_free=t.model.endswith(":free"),
+        continent=t.continent.fill_null("unknown"),
+    )
