@@ -1,0 +1,178 @@
+"""``simulate()``: a calibrated synthetic gateway world, written month by month as real log files.
+
+Why month by month: every retention cohort is a calendar month and the export is one
+``activity-YYYY-MM.csv`` per month. Inside a month, rows are drawn and written in chunks of whole
+days, one chunk being drawn while a background thread writes the previous one (drawing and writing
+overlap on separate cores), so memory stays bounded whatever the total. The same seed gives
+byte-identical files: the world is drawn from one seeded numpy Generator in a fixed order, and the
+cosmetic parts drawn by the writer (id characters, sub-categories) from generators seeded by
+(seed, month, chunk).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from tokencensus.catalog import load_catalog
+from tokencensus.simulate import calibration as cal
+from tokencensus.simulate.labels import SCHEMA as LABELS_SCHEMA
+from tokencensus.simulate.labels import label_table
+from tokencensus.simulate.plan import Models, Plan, build_plan, country_shares, month_index
+from tokencensus.simulate.rows import MonthRows, draw_cells, draw_month
+from tokencensus.simulate.truth import Truth
+from tokencensus.simulate.users import COUNTRY_CODES, CohortAssigner, UserPool
+from tokencensus.simulate.writer import BAD_KINDS, HEADER, Injection, Vocab, month_generation_ids, to_table, write_month
+
+DEFAULT_START, DEFAULT_END = date(2024, 11, 4), date(2025, 11, 30)
+CHUNK_ROWS = 250_000  # rows drawn and written at a time: bounds memory whatever the total
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    """What was written: paths, valid request count and the injected bad records by kind."""
+
+    out_dir: Path
+    activity_files: list[Path]
+    accounts: Path
+    labels: Path
+    truth: Path
+    requests: int
+    injected: dict[str, int] = field(default_factory=dict)
+
+
+def injection_counts(total_requests: int, bad_rate: float) -> int:
+    """Bad records per kind: about ``bad_rate`` of all rows, at least 3 each from 100k rows on."""
+    if bad_rate <= 0:
+        return 0
+    per_kind = round(bad_rate * total_requests / len(BAD_KINDS))
+    return max(per_kind, 3) if total_requests >= 100_000 else per_kind
+
+
+def chunk_bounds(day: np.ndarray, size: int) -> np.ndarray:
+    """Row offsets cutting day-sorted rows into chunks of about ``size`` rows, only between days."""
+    day_starts = np.flatnonzero(np.diff(day)) + 1
+    at = np.searchsorted(day_starts, np.arange(size, len(day), size))
+    bounds = np.unique(np.concatenate([[0], day_starts[at[at < len(day_starts)]], [len(day)]])).astype(np.int64)
+    return bounds if len(bounds) > 1 else np.zeros(2, dtype=np.int64)  # an empty month is one empty chunk
+
+
+def _months(plan: Plan) -> Iterator[tuple[int, str, slice]]:
+    """(month number, "YYYY-MM", slice of plan days) for each calendar month of the window."""
+    month = month_index(plan.days)
+    for k in range(int(month.max()) + 1):
+        days = np.flatnonzero(month == k)
+        first = date.fromordinal(int(plan.days[days[0]]))
+        yield k, f"{first.year:04d}-{first.month:02d}", slice(int(days[0]), int(days[-1]) + 1)
+
+
+@dataclass
+class _Writer:
+    """Writes chunks in a background thread, one at a time; the next waits for the previous."""
+
+    labels: pq.ParquetWriter
+    vocab: Vocab
+    seed: int
+    thread: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
+    pending: Future[None] | None = None
+
+    def submit(self, path: Path, key: tuple[int, int], rows: MonthRows, injection: Injection, first_id: int) -> None:
+        self.wait()
+        rng = np.random.default_rng([self.seed, *key])
+        self.pending = self.thread.submit(self._write, path, key[1] == 0, rows, injection, first_id, rng)
+
+    def wait(self) -> None:
+        if self.pending is not None:
+            self.pending.result()
+            self.pending = None
+
+    def _write(self, path: Path, first: bool, rows: MonthRows, injection: Injection, first_id: int,
+               rng: np.random.Generator) -> None:
+        gen_ids = month_generation_ids(rows, first_id, rng)
+        with path.open("wb" if first else "ab") as out:
+            if first:
+                out.write(HEADER.encode() + b"\n")
+            write_month(out, to_table(rows, self.vocab, gen_ids), injection, empty_slug=len(self.vocab.slugs) - 1)
+        keep = np.flatnonzero(~injection.spoiled(len(rows)))
+        self.labels.write_table(label_table(gen_ids.take(pa.array(keep)), rows.category[keep], rng))
+
+
+def simulate(
+    out_dir: Path,
+    *,
+    requests: int = 2_000_000,
+    start: date = DEFAULT_START,
+    end: date = DEFAULT_END,
+    seed: int = 0,
+    bad_rate: float = 2e-5,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
+    """Write activity-YYYY-MM.csv files, accounts.csv, labels.parquet and truth.json into ``out_dir``."""
+    if end < start:
+        raise ValueError(f"end {end} is before start {start}")
+    if requests < 1:
+        raise ValueError(f"requests must be at least 1, not {requests}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    models = Models.from_catalog(cal.MODELS, load_catalog().models)
+    plan = build_plan(models, start, end, requests, rng)
+    pool = UserPool.create(max(1_000, int(requests * cal.USERS_PER_REQUEST)), country_shares(), rng)
+    assigner = CohortAssigner(pool, models.ids, rng)
+    truth = Truth(models, pool, start, end)
+    months = list(_months(plan))
+    month_rows = np.array([plan.requests[days].sum() for _, _, days in months])
+    per_kind = injection_counts(requests, bad_rate)
+    bad = {kind: rng.multinomial(per_kind, month_rows / max(month_rows.sum(), 1)) for kind in BAD_KINDS}
+
+    files, done = [], 0
+    labels_path = out_dir / "labels.parquet"
+    vocab = Vocab(slugs=list(models.slugs) + [cal.UNKNOWN_MODEL, ""], users=pool.ids)
+    with pq.ParquetWriter(labels_path, LABELS_SCHEMA, compression="zstd", compression_level=1,
+                          use_dictionary=["category", "subcategory"]) as labels:
+        writer = _Writer(labels, vocab, seed)
+        with writer.thread:
+            for k, label, days in months:
+                files.append(out_dir / f"activity-{label}.csv")
+                day, model, category = draw_cells(plan, days, len(models), rng)
+                user = assigner.assign(model, k, label, plan.country_p[k])
+                bounds = chunk_bounds(day, CHUNK_ROWS)
+                share = np.diff(bounds) / max(len(day), 1)
+                bad_here = {kind: rng.multinomial(int(bad[kind][k]), share) for kind in BAD_KINDS}
+                for j, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
+                    rows = draw_month(plan, models, day[lo:hi], model[lo:hi], category[lo:hi], user[lo:hi], rng)
+                    injection = Injection.draw(len(rows), {kind: int(bad_here[kind][j]) for kind in BAD_KINDS}, rng)
+                    truth.add(rows, injection, label)
+                    writer.submit(files[-1], (k, j), rows, injection, done)
+                    done += len(rows)
+                    if progress is not None:
+                        progress(done, requests)
+            writer.wait()
+
+    accounts = out_dir / "accounts.csv"
+    _write_accounts(accounts, pool, np.flatnonzero(truth.users_seen))
+    truth_path = out_dir / "truth.json"
+    truth_json = truth.to_json(seed)
+    truth_path.write_text(json.dumps(truth_json, indent=1) + "\n")
+    return SimulationResult(out_dir, files, accounts, labels_path, truth_path, truth_json["requests"],
+                            dict(truth.injected))
+
+
+def _write_accounts(path: Path, pool: UserPool, users: np.ndarray) -> None:
+    """The account table: every user seen in the log and their billing country (ISO 3166-1 alpha-2)."""
+    table = pa.table({
+        "user": pool.ids.take(pa.array(users)),
+        "country": pa.array(np.array(COUNTRY_CODES)[pool.country[users]]),
+    })
+    with path.open("wb") as out:
+        out.write(b"user,country\n")
+        pacsv.write_csv(table, out, pacsv.WriteOptions(include_header=False, quoting_style="none"))
