@@ -1,0 +1,238 @@
+"""The store: a directory of Hive-partitioned Parquet that every engine can read.
+
+``requests/date=YYYY-MM-DD/part-<batch>-<n>.parquet`` holds canonical request rows,
+``quarantine/part-<batch>.parquet`` every record that could not be read, ``accounts/`` the current
+user -> country snapshot and ``manifest.json`` the committed batches. An ingest writes its files
+under a fresh batch id and commits by replacing the manifest, so a crash at any point leaves the
+store as it was once it is opened again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from tokencensus.schema import QUARANTINE
+from tokencensus.sources import Adapter, detect_format
+from tokencensus.store.layout import Layout, new_batch_id
+from tokencensus.store.manifest import Manifest
+from tokencensus.store.merge import FileCounts, Staging, quote_sql
+from tokencensus.store.results import FileResult, IngestResult
+
+Progress = Callable[[int, int], None]
+
+#: Quarantine rows as stored: the canonical columns plus the batch that read them.
+QUARANTINE_STORED = QUARANTINE.append(pa.field("batch", pa.string(), nullable=False))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def expand_paths(paths: Iterable[Path]) -> list[Path]:
+    """Files as given; a folder stands for the files under it (hidden ones left out), sorted."""
+    files = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            visible = (p for p in path.rglob("*") if not any(s.startswith(".") for s in p.relative_to(path).parts))
+            files += sorted(p for p in visible if p.is_file())
+        else:
+            files.append(path)
+    return files
+
+
+class _QuarantineWriter:
+    """Appends reject tables to the batch's quarantine file, opened on the first reject."""
+
+    def __init__(self, path: Path, batch: str) -> None:
+        self.path, self.batch = path, batch
+        self.reasons: Counter[str] = Counter()
+        self._writer: pq.ParquetWriter | None = None
+
+    def write(self, rejects: pa.Table) -> None:
+        if not rejects.num_rows:
+            return
+        if self._writer is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._writer = pq.ParquetWriter(self.path, QUARANTINE_STORED, compression="zstd")
+        batch = pa.repeat(pa.scalar(self.batch, pa.string()), rejects.num_rows)
+        self._writer.write_table(rejects.append_column("batch", batch).cast(QUARANTINE_STORED))
+        counts = pc.value_counts(rejects["reason"]).to_pylist()
+        self.reasons.update({c["values"]: c["counts"] for c in counts})
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+
+
+class Store:
+    """A tokencensus data directory. Opening it undoes whatever a crashed ingest left behind."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.layout = Layout(self.path)
+        if self.path.is_dir():
+            with self._locked(wait=False) as locked:
+                if locked:  # another process holding the lock is ingesting: its files are not garbage
+                    self._recover()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def manifest(self) -> list[dict[str, Any]]:
+        """One entry per ingested source: sha256, path, name, size, format, counts, batch, committed_at."""
+        return Manifest.load(self.layout.manifest).sources()
+
+    def requests_glob(self) -> str:
+        """Glob of the request part files, for ``read_parquet(glob, hive_partitioning=true)``."""
+        return self.layout.requests_glob()
+
+    def row_count(self) -> int:
+        if not self.layout.request_parts():
+            return 0
+        sql = f"SELECT count(*) FROM read_parquet({quote_sql(self.requests_glob())})"
+        return duckdb.connect().execute(sql).fetchone()[0]
+
+    def quarantine_table(self) -> pa.Table:
+        """Every quarantined record (QUARANTINE columns plus ``batch``), oldest batch first."""
+        parts = sorted(self.layout.quarantine.glob("part-*.parquet"))
+        return pa.concat_tables([pq.read_table(p, schema=QUARANTINE_STORED) for p in parts] or
+                                [QUARANTINE_STORED.empty_table()])
+
+    def accounts_path(self) -> Path | None:
+        """The current accounts snapshot (user_id, country), one row per user; None if never ingested."""
+        batch = Manifest.load(self.layout.manifest).accounts_batch
+        return self.layout.accounts_part(batch) if batch else None
+
+    def accounts_table(self) -> pa.Table | None:
+        path = self.accounts_path()
+        return pq.read_table(path) if path is not None else None
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def ingest(
+        self, paths: Iterable[str | Path], format: str | None = None, progress: Progress | None = None
+    ) -> IngestResult:
+        """Read log files (or folders of them) into the store, all in one batch.
+
+        Every file's format is checked before anything is written (``FormatError`` names the
+        formats tried). A file whose content hash is already in the manifest is skipped and
+        reported as all duplicates. Invariant: read = stored + duplicates + quarantined.
+        """
+        plan = [(path, detect_format(path, format)) for path in expand_paths(map(Path, paths))]
+        with self._locked(wait=True):
+            manifest = Manifest.load(self.layout.manifest)
+            self._recover(manifest)
+            batch = new_batch_id()
+            try:
+                return self._ingest(plan, manifest, batch, progress)
+            finally:
+                self._recover()  # an exception leaves no trace; after a commit this drops temp files
+
+    def _ingest(self, plan: list[tuple[Path, Adapter]], manifest: Manifest, batch: str,
+                progress: Progress | None) -> IngestResult:
+        known = manifest.by_hash()
+        entries: list[dict[str, Any]] = []
+        first_index: dict[str, int] = {}  # content read in this call -> the file that carries it
+        for index, (path, adapter) in enumerate(plan):
+            sha = file_sha256(path)
+            entries.append({"sha256": sha, "path": str(path), "name": path.name, "size": path.stat().st_size,
+                            "format": adapter.name})
+            if sha not in known:
+                first_index.setdefault(sha, index)
+        todo = [(index, *plan[index]) for index in first_index.values()]
+
+        read: Counter[int] = Counter()
+        rejected: Counter[int] = Counter()
+        counts: FileCounts = {}
+        reasons: dict[str, int] = {}
+        if todo:
+            staging = Staging(self.layout.tmp_dir(batch))
+            quarantine = _QuarantineWriter(self.layout.quarantine_part(batch), batch)
+            try:
+                read, rejected = self._stage(todo, staging, quarantine, progress)
+                if staging.has("requests"):
+                    request_counts, conflicts = staging.merge_requests(self.layout, batch)
+                    quarantine.write(conflicts)
+                    counts.update(request_counts)
+                if staging.has("accounts"):
+                    counts.update(staging.merge_accounts(self.layout, batch, self.accounts_path()))
+                    manifest.accounts_batch = batch
+            finally:
+                staging.close()
+                quarantine.close()
+            reasons = dict(quarantine.reasons)
+
+        files = []
+        for index, entry in enumerate(entries):
+            sha = entry["sha256"]
+            if first_index.get(sha) != index:  # content already stored, or read earlier in this call
+                n = known[sha]["read"] if sha in known else read[first_index[sha]]
+                files.append(FileResult(**entry, read=n, stored=0, duplicates=n, quarantined=0, skipped=True))
+                continue
+            c = counts.get(index, Counter())
+            files.append(FileResult(**entry, read=read[index], stored=c["new"], duplicates=c["duplicate"],
+                                    quarantined=rejected[index] + c["conflict"]))
+        if not todo:
+            return IngestResult(batch=None, files=tuple(files))
+        manifest.batches.append({
+            "batch": batch,
+            "committed_at": datetime.now(UTC).isoformat(),
+            "sources": [files[index].as_dict() for index, _, _ in todo],
+        })
+        manifest.commit(self.layout.manifest)
+        return IngestResult(batch=batch, files=tuple(files), reasons=reasons)
+
+    def _stage(self, todo: list[tuple[int, Path, Adapter]], staging: Staging, quarantine: _QuarantineWriter,
+               progress: Progress | None) -> tuple[Counter[int], Counter[int]]:
+        """Read every file into staging and quarantine; return records read and rejected per file."""
+        read: Counter[int] = Counter()
+        rejected: Counter[int] = Counter()
+        total = sum(path.stat().st_size for _, path, _ in todo)
+        done = 0
+        for index, path, adapter in todo:
+            for chunk in adapter.read(path):
+                if chunk.table.num_rows:
+                    staging.add(adapter.target, chunk.table, index, chunk.lines)
+                quarantine.write(chunk.rejects)
+                read[index] += chunk.read
+                rejected[index] += chunk.rejects.num_rows
+                if progress:
+                    progress(done + chunk.bytes_done, total)
+            done += path.stat().st_size
+        return read, rejected
+
+    # -- crash safety ----------------------------------------------------------------------
+
+    def _recover(self, manifest: Manifest | None = None) -> None:
+        manifest = manifest or Manifest.load(self.layout.manifest)
+        self.layout.recover(manifest.committed(), manifest.accounts_batch)
+
+    @contextmanager
+    def _locked(self, wait: bool) -> Iterator[bool]:
+        """Hold the store's writer lock; with ``wait=False`` yield False instead of waiting."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        with open(self.layout.lock, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
