@@ -75,7 +75,9 @@ class Study:
         accounts_path = self.store.accounts_path()
         accounts = read_table(con, str(accounts_path)) if accounts_path is not None else None
         enriched = enrich(requests, self.catalog, accounts, load_countries(), options=self.options)
-        return StudyInputs(requests=enriched, options=self.options)
+        # Materialised once in the engine: every figure scans it, and the join to the catalog
+        # and geography should not be repeated per figure.
+        return StudyInputs(requests=enriched.cache(), options=self.options)
 
     def figure(self, figure_id: str) -> pa.Table:
         """One figure's table (Arrow). ``study.figure("F1").to_pandas()`` for pandas."""
@@ -104,9 +106,9 @@ class Study:
         span = t.aggregate(first=t.ts.min(), last=t.ts.max(), rows=t.count()).to_pyarrow().to_pylist()[0]
         unknown = (
             t.filter(~t.known_model)
-            .group_by("model")
-            .aggregate(requests=t.count(), tokens=t.tokens.sum())
-            .order_by([ibis.desc("tokens"), "model"])
+            .group_by(slug=t.model)
+            .aggregate(requests=ibis._.count(), tokens=ibis._.tokens.sum())
+            .order_by([ibis.desc("tokens"), "slug"])
             .to_pyarrow()
             .to_pylist()
         )
@@ -114,11 +116,9 @@ class Study:
         by_reason = quarantine.group_by("reason").aggregate([("reason", "count")]).to_pylist()
         by_reason.sort(key=lambda r: (-r["reason_count"], r["reason"]))
         return {
-            "date_min": span["first"].date().isoformat() if span["first"] else None,
-            "date_max": span["last"].date().isoformat() if span["last"] else None,
+            "date_range": [span["first"].date().isoformat(), span["last"].date().isoformat()],
             "rows": span["rows"],
-            "quarantined": quarantine.num_rows,
-            "quarantined_by_reason": {r["reason"]: r["reason_count"] for r in by_reason},
+            "quarantined": {r["reason"]: r["reason_count"] for r in by_reason},
             "unknown_models": unknown,
             "sources": [
                 {k: entry[k] for k in ("path", "format", "read", "stored", "duplicates", "quarantined")}

@@ -83,11 +83,10 @@ def ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as one JSON object.")] = False,
 ) -> None:
     """Read gateway logs into the canonical store; every record is stored, a duplicate, or quarantined."""
-    files = _expand(paths)
     study = Study(data)
     try:
         with _bar("ingest", quiet=as_json) as progress:
-            result = study.ingest(files, format=format, progress=progress)
+            result = study.ingest(paths, format=format, progress=progress)
     except (ValueError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc
     counts = result.as_dict()
@@ -124,10 +123,10 @@ def demo(
     """Simulate -> ingest -> report in one go: logs in OUT/logs, store in OUT/data, report in OUT/report."""
     logs, data, report_dir = out / "logs", out / "data", out / "report"
     with _bar("simulate") as progress:
-        run_simulation(logs, requests=requests, seed=seed, progress=progress)
+        world = run_simulation(logs, requests=requests, seed=seed, progress=progress)
     study = Study(data)
     with _bar("ingest") as progress:
-        counts = study.ingest(_expand([logs]), progress=progress).as_dict()
+        counts = study.ingest([*world.activity_files, world.accounts], progress=progress).as_dict()
     console.print(", ".join(f"{k} {v:,}" for k, v in counts.items()))
     with _bar("study") as progress:
         index = study.report(report_dir, progress=progress)
@@ -139,15 +138,3 @@ def version() -> None:
     """Print the tokencensus version."""
     typer.echo(__version__)
 
-
-def _expand(paths: list[Path]) -> list[Path]:
-    """Files as given, and the log files inside any directory (sorted, so runs are reproducible)."""
-    files: list[Path] = []
-    for path in paths:
-        if path.is_dir():
-            files.extend(
-                sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in {".csv", ".jsonl", ".json", ".parquet"})
-            )
-        else:
-            files.append(path)
-    return files
