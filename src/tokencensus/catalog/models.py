@@ -138,7 +138,7 @@ def _build(doc: Any, source: str) -> Catalog:
 @cache
 def _packaged() -> Catalog:
     resource = files("tokencensus.catalog").joinpath("models.yaml")
-    doc = yaml.safe_load(resource.read_text(encoding="utf-8"))
+    doc = yaml.load(resource.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
     return _build(doc, "models.yaml (packaged)")
 
 

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 ALPHABET = np.frombuffer(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", dtype=np.uint8)
 COUNTER_DIGITS = 5
 MAX_COUNTER = 62**COUNTER_DIGITS
+_BYTE_TO_CHAR = ALPHABET[(np.arange(256) * 62) >> 8]
 
 
 def _counter(values: np.ndarray) -> np.ndarray:
@@ -32,7 +33,9 @@ def _strings(matrix: np.ndarray) -> pa.StringArray:
 
 
 def _random(n: int, width: int, rng: np.random.Generator) -> np.ndarray:
-    return ALPHABET[rng.integers(0, 62, size=(n, width), dtype=np.uint8)]
+    """Random base62 characters, one random byte each (a few characters a little more often than
+    others, which is cosmetic here; this is several times faster than drawing bounded integers)."""
+    return _BYTE_TO_CHAR[np.frombuffer(rng.bytes(n * width), dtype=np.uint8)].reshape(n, width)
 
 
 def _assemble(n: int, parts: list[bytes | np.ndarray]) -> pa.StringArray:

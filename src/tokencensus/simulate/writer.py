@@ -49,15 +49,17 @@ class Vocab:
 
 
 def to_table(rows: MonthRows, vocab: Vocab, gen_ids: pa.StringArray) -> pa.Table:
-    """The month as an Arrow table in the export's column order."""
+    """The month as an Arrow table in the export's column order. Booleans and constant columns are
+    dictionaries of their text, which the CSV writer renders faster than it formats the typed values."""
     n = len(rows)
+    flag = ["false", "true"]
     data = {
         "generation_id": gen_ids,
         "created_at": pa.array(rows.ts_ms.astype("datetime64[ms]")),
         "cost_total": pa.array(rows.cost_total),
         "cost_web_search": pa.nulls(n, pa.float64()),
         "cost_cache": pa.array(rows.cost_cache, mask=np.isnan(rows.cost_cache)),
-        "cost_file_processing": pa.array(np.zeros(n, dtype=np.int64)),
+        "cost_file_processing": _dict(np.zeros(n, dtype=np.int8), ["0"]),
         "byok_usage_inference": pa.array(rows.byok_usage),
         "tokens_prompt": pa.array(rows.prompt),
         "tokens_completion": pa.array(rows.completion),
@@ -66,8 +68,8 @@ def to_table(rows: MonthRows, vocab: Vocab, gen_ids: pa.StringArray) -> pa.Table
         "model_permaslug": _dict(rows.model, vocab.slugs),
         "provider_name": _dict(rows.host, rows.host_vocab),
         "variant": _dict(rows.free.astype(np.int8), ["standard", "free"]),
-        "cancelled": pa.array(rows.cancelled),
-        "streamed": pa.array(rows.streamed),
+        "cancelled": _dict(rows.cancelled, flag),
+        "streamed": _dict(rows.streamed, flag),
         "user": pa.DictionaryArray.from_arrays(pa.array(rows.user.astype(np.int32)), vocab.users),
         "finish_reason_raw": _dict(rows.raw_finish, rows.raw_vocab),
         "finish_reason_normalized": _dict(rows.finish, list(FINISH)),
@@ -118,34 +120,31 @@ class Injection:
 def write_month(out: BinaryIO, table: pa.Table, injection: Injection, empty_slug: int) -> None:
     """Write the month's rows with every injected bad record in its place."""
     table = _spoil_typed(table, injection, empty_slug)
-    special: list[tuple[int, bytes]] = []  # (write before this row position, text)
+    special: list[tuple[int, int, bytes]] = []  # (row position, rows it replaces, text written before that row)
     for kind, edit in (("malformed_line", None), ("bad_timestamp", b"not-a-time")):
         rows = injection.rows[kind]
         for pos, line in zip(rows, _lines(table.take(rows)) if len(rows) else []):
             text = line.rstrip(b"\n").rsplit(b",", 3)[0] + b"\n" if edit is None else _edit(line, "created_at", edit)
-            special.append((int(pos), text))
+            special.append((int(pos), 1, text))
     for kind in ("duplicate_same", "duplicate_conflict"):
         rows = injection.rows[kind]
         for at, line in zip(injection.copy_at[kind], _lines(table.take(rows)) if len(rows) else []):
             if kind == "duplicate_conflict":
                 completion = int(line.split(b",")[COLUMNS.index("tokens_completion")])
                 line = _edit(line, "tokens_completion", str(completion + 7).encode())
-            special.append((int(at), line))
-    drop = np.zeros(table.num_rows, dtype=bool)
-    drop[injection.rows["malformed_line"]] = True
-    drop[injection.rows["bad_timestamp"]] = True
-    kept_before = np.concatenate([[0], np.cumsum(~drop)])
-    kept = table.filter(pa.array(~drop)) if drop.any() else table
+            special.append((int(at), 0, line))
     pieces: list[pa.Table | bytes] = []
     cursor = 0
-    for pos, text in sorted(special, key=lambda s: s[0]):
-        stop = int(kept_before[pos])
-        pieces += [kept.slice(start, min(SLICE_ROWS, stop - start)) for start in range(cursor, stop, SLICE_ROWS)]
+    for pos, replaced, text in sorted(special, key=lambda s: s[0]):  # stable: a duplicate follows a replaced row
+        pieces += _slices(table, cursor, pos)
         pieces.append(text)
-        cursor = max(cursor, stop)
-    end = kept.num_rows
-    pieces += [kept.slice(start, min(SLICE_ROWS, end - start)) for start in range(cursor, end, SLICE_ROWS)]
+        cursor = max(cursor, pos + replaced)
+    pieces += _slices(table, cursor, table.num_rows)
     _write_pieces(out, pieces)
+
+
+def _slices(table: pa.Table, start: int, stop: int) -> list[pa.Table]:
+    return [table.slice(at, min(SLICE_ROWS, stop - at)) for at in range(start, stop, SLICE_ROWS)]
 
 
 def _write_pieces(out: BinaryIO, pieces: list[pa.Table | bytes]) -> None:
