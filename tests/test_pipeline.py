@@ -25,7 +25,7 @@ def world(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("pipeline")
     result = simulate(root / "logs", requests=120_000, seed=3, bad_rate=1e-4)
     truth = json.loads(Path(result.truth).read_text())
-    study = Study(root / "data")
+    study = Study(root / "data", options={"min_users": 0})  # exact comparison with truth: no suppression
     ingested = study.ingest([*result.activity_files, result.accounts])
     return result, truth, study, ingested
 
@@ -119,7 +119,7 @@ def test_report_has_every_figure(world, tmp_path: Path) -> None:
         assert (tmp_path / "report" / "data" / f"{figure_id}.csv").stat().st_size > 0
         assert (tmp_path / "report" / "figures" / f"{figure_id}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert figure_id in summary["figures"]
-        assert f'id="{figure_id}"' in html or f"id='{figure_id}'" in html or f"{figure_id}." in html
+        assert f'id="fig-{figure_id}"' in html or f'id="{figure_id}"' in html or f"{figure_id}." in html
     assert summary["quality"]["rows"] == study.store.row_count()
 
 

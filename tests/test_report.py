@@ -10,16 +10,19 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import pytest
 import vl_convert as vlc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tokencensus.report import write_report
+from tokencensus.report import browser, write_report
+from tokencensus.report.browser import BrowserMissing
 from tokencensus.report.cells import grid, show, show_d3
 from tokencensus.report.charts import VL_VERSION, chart_spec
 from tokencensus.report.jsonsafe import json_safe, records, script_json
 from tokencensus.report.page import render_page
+from tokencensus.report.paths import Estimate, estimate, lookup
 from tokencensus.study.figure import ChartSpec, Figure
 
 SCRIPT_ATTACK = "</script><script>alert(1)</script>"
@@ -45,14 +48,15 @@ def _weekly_shares() -> pa.Table:
         {
             "week": pa.array(np.repeat(WEEKS, len(GROUPS)), pa.date32()),
             "source_type": pa.array(GROUPS * len(WEEKS)),
-            "token_share": tokens,
-            "request_share": requests,
+            "share_tokens": tokens,
+            "share_requests": requests,
+            "share_users": requests[::-1],
         }
     )
 
 
 FIGURES = [
-    _figure("F1", "market", ChartSpec("area", "week", "token_share", "source_type", {"requests": "request_share"}, stack=True, y_format=".0%")),
+    _figure("F1", "market", ChartSpec("area", "week", "share_tokens", "source_type", {"requests": "share_requests"}, stack=True, y_format=".0%")),
     _figure("T1", "market", ChartSpec("bar", "author", "tokens")),
     _figure("F10", "agentic", ChartSpec("line", "ts", "reasoning_share", y_format=".0%")),
     _figure("F30", "retention", ChartSpec("line", "months_since", "retained", "cohort", y_format=".0%"), title=f"Retention {SCRIPT_ATTACK}"),
@@ -86,9 +90,18 @@ TABLES = {
         }
     ),
     "T3": pa.table({"country": ["US", "SG", ATTR_ATTACK], "token_share": [0.4717, 0.0921, None]}),
-    "X1": _weekly_shares().rename_columns(["week", "source_type", "tokens", "requests"]),
+    "X1": _weekly_shares().rename_columns(["week", "source_type", "tokens", "requests", "users"]),
 }
-SUMMARY = {"F1": {"open_share_latest": 0.331, "interval": [0.31, float("nan")], "weeks": np.int64(12)}, "T1": {"top": ATTR_ATTACK}}
+SUMMARY = {
+    "F1": {
+        "latest_open_share": 0.331,
+        "latest_open_share_ci": [0.31, 0.35],
+        "latest_share": {"open_china": 0.2, "open_row": 0.131},
+        "gap": [0.31, float("nan")],
+        "weeks": np.int64(12),
+    },
+    "T1": {"top_authors": [{"rank": 1, "author": ATTR_ATTACK, "share_tokens": 0.4}, {"rank": 2, "author": "Qwen", "share_tokens": 0.2}]},
+}
 QUALITY = {
     "date_range": [dt.date(2025, 1, 6), dt.date(2025, 3, 30)],
     "rows": 123_456,
@@ -136,7 +149,7 @@ def test_one_chart_container_per_figure_in_section_order(html: str) -> None:
     containers = re.findall(r'data-figure="([^"]+)"', html)
     assert containers == ["F1", "T1", "F10", "T3", "F30", "F38", "X1", "X2"]
     sections = re.findall(r'<section id="([a-z]+)">', html)
-    assert sections == ["headlines", "market", "agentic", "geography", "retention", "economics", "ours", "data"]
+    assert sections == ["summary", "market", "agentic", "geography", "retention", "economics", "ours", "published", "method"]
     specs = _chart_specs(html)
     assert sorted(specs) == ["F1", "F10", "F30", "F38", "T1", "X1"]  # tables are HTML, X2 has no data
     assert "This study has no data for this figure." in html
@@ -158,14 +171,19 @@ def test_charts_follow_their_chart_spec(html: str) -> None:
     assert area["mark"]["type"] == "area" and area["encoding"]["y"]["stack"] == "zero"
     assert area["encoding"]["x"]["type"] == "temporal" and area["encoding"]["x"]["scale"]["type"] == "utc"
     switch = next(p for p in area["params"] if p["name"] == "weighting")
-    assert switch["bind"]["options"] == ["token_share", "request_share"]
-    assert switch["bind"]["labels"] == ["tokens", "requests"]
+    # the figure names requests; share_users is found in the table by the study's naming
+    assert switch["bind"]["options"] == ["share_tokens", "share_requests", "share_users"]
+    assert switch["bind"]["labels"] == ["tokens", "requests", "users"]
     assert any(p.get("bind") == "legend" for p in area["params"])
+    value_axis = area["encoding"]["y"]
+    assert value_axis["scale"]["domain"] == [0.0, 1.0]  # stacked shares end at 100%, not 110%
+    assert "share of requests" in value_axis["axis"]["title"]["expr"]  # the title follows the switch
     spend_first = _figure("F29", "geography", ChartSpec("area", "week", "share_spend", weights={"tokens": "share_tokens"}))
     table = pa.table({"week": WEEKS[:2], "share_spend": [0.5, 0.6], "share_tokens": [0.4, 0.3]})
     assert chart_spec(spend_first, table)["params"][0]["bind"]["labels"] == ["spend", "tokens"]
     tooltip_fields = {t["field"] for t in area["encoding"]["tooltip"]}
-    assert tooltip_fields == {"week", "source_type", "token_share", "request_share"}
+    assert tooltip_fields == {"week", "source_type", "share_tokens", "share_requests", "share_users"}
+    assert specs["F10"]["encoding"]["y"]["title"] == "reasoning share"  # a real title, never "selected weighting"
 
     bar = specs["T1"]  # a category axis turns the bars horizontal, longest first
     assert bar["encoding"]["y"]["field"] == "author" and bar["encoding"]["y"]["sort"] == "-x"
@@ -180,7 +198,7 @@ def test_page_specs_compile_with_the_bundled_vega_lite(html: str) -> None:
     for figure_id, spec in _chart_specs(html).items():
         vega = vlc.vegalite_to_vega(spec, vl_version=VL_VERSION)
         bound = [signal["bind"]["input"] for signal in vega.get("signals", []) if "bind" in signal]
-        assert bound == (["radio"] if figure_id == "F1" else []), figure_id
+        assert bound == (["radio"] if figure_id in ("F1", "X1") else []), figure_id
 
 
 def test_table_figure_and_quality_section(html: str) -> None:
@@ -210,7 +228,8 @@ def test_csv_round_trips(reports: tuple[Path, Path]) -> None:
 def test_summary_json_has_every_figure_and_is_json_safe(reports: tuple[Path, Path]) -> None:
     summary = json.loads((reports[0] / "summary.json").read_text(encoding="utf-8"))
     assert sorted(summary["figures"]) == sorted(f.id for f in FIGURES)
-    assert summary["figures"]["F1"] == {"interval": [0.31, None], "open_share_latest": 0.331, "weeks": 12}
+    assert summary["figures"]["F1"]["gap"] == [0.31, None] and summary["figures"]["F1"]["weeks"] == 12
+    assert summary["figures"]["F1"]["latest_share"] == {"open_china": 0.2, "open_row": 0.131}  # complete, not just the cards
     assert summary["quality"]["date_range"] == ["2025-01-06", "2025-03-30"]
     assert summary["quality"]["unknown_models"][1] == {"requests": 2, "slug": ATTR_ATTACK, "tokens": 30}
 
@@ -275,3 +294,98 @@ def test_any_model_name_is_escaped_on_the_page(name: str) -> None:
     assert name not in page
     spec = _chart_specs(page)["T1"]
     assert spec["datasets"][spec["data"]["name"]][0]["model"] == name
+
+
+def test_summary_cards_are_worded_numbers_with_intervals(html: str) -> None:
+    cards = re.search(r'<section id="summary">(.*?)</section>', html, re.S)
+    assert cards is not None
+    text = cards.group(1)
+    assert "33.1%" in text and "95% CI 31.0% to 35.0%" in text  # the number and its interval
+    assert "20.0% from Chinese open-weight models, 13.1% from the rest of the world." in text
+    assert "{" not in text and "latest_open_share" not in text  # words, not a dump of dicts
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt; leads, ahead of Qwen at 20.0%." in text  # escaped
+
+
+def test_published_comparison_sits_beside_our_numbers(html: str) -> None:
+    section = re.search(r'<section id="published">(.*?)</section>', html, re.S)
+    assert section is not None
+    assert "Open-weight share of tokens, late 2025" in section.group(1)
+    assert "about 1/3, settling near 30%" in section.group(1) and "33.1%" in section.group(1)
+    assert "arXiv 2601.10088" in section.group(1)
+    assert re.search(r"\d+ more published numbers have no counterpart", section.group(1))
+
+
+def test_parquet_exports_keep_types(reports: tuple[Path, Path]) -> None:
+    for figure_id, table in TABLES.items():
+        assert pq.read_table(reports[0] / "data" / f"{figure_id}.parquet").equals(table), figure_id
+
+
+def test_series_markers_and_intervals_are_drawn() -> None:
+    lengths = pa.table(
+        {"week": WEEKS[:3], "mean": [10.0, 20.0, 30.0], "p50": [5.0, 6.0, 7.0], "p99": [90.0, 99.0, 120.0]}
+    )
+    series = _figure("F14", "agentic", ChartSpec("line", "week", "mean", series=("mean", "p50", "p99"), y_label="prompt tokens per request"))
+    spec = chart_spec(series, lengths)
+    assert spec["transform"][0] == {"fold": ["mean", "p50", "p99"], "as": ["statistic", "weighted_value"]}
+    assert spec["encoding"]["color"]["field"] == "statistic"
+    assert spec["encoding"]["y"]["title"] == "prompt tokens per request"
+
+    releases = pa.table({"week": WEEKS[2:4], "model_name": ["DeepSeek R1", SCRIPT_ATTACK]})
+    marked = _figure("F1", "market", ChartSpec("area", "week", "share_tokens", "source_type", stack=True, markers="F1_releases"))
+    spec = chart_spec(marked, _weekly_shares(), releases)
+    rules = spec["layer"][1]["layer"][0]
+    assert rules["mark"]["type"] == "rule" and spec["layer"][1]["data"] == {"name": "markers"}
+    assert [row["model_name"] for row in spec["datasets"]["markers"]] == ["DeepSeek R1", SCRIPT_ATTACK]
+
+    shares = pa.table({"week": WEEKS[:2], "share_tokens": [0.3, 0.4], "ci_low": [0.25, 0.35], "ci_high": [0.36, 0.44]})
+    spec = chart_spec(_figure("F19", "categories", ChartSpec("line", "week", "share_tokens", y_format=".0%")), shares)
+    assert spec["layer"][1]["mark"]["type"] == "errorband"
+    assert spec["layer"][1]["encoding"]["y2"]["field"] == "ci_high"
+    for drawn in (spec, chart_spec(marked, _weekly_shares(), releases)):
+        vlc.vegalite_to_svg(drawn, vl_version=VL_VERSION)  # compiles and renders
+
+
+def test_a_figure_without_rows_says_so(tmp_path: Path) -> None:
+    figure = _figure("F19", "categories", ChartSpec("line", "week", "share_tokens"))
+    empty = pa.table({"week": pa.array([], pa.date32()), "share_tokens": pa.array([], pa.float64())})
+    page = write_report(tmp_path, [figure], {"F19": empty}, {}, {}).read_text(encoding="utf-8")
+    assert "This study has no data for this figure." in page and not _chart_specs(page)
+
+
+def test_summary_paths_read_numbers_and_intervals() -> None:
+    summary = {
+        "a": {"x": 0.5, "x_ci": [0.4, 0.6], "y": {"estimate": 2.0, "ci_low": 1.0, "ci_high": 3.0}},
+        "rows": [{"country": "US", "share": 0.47, "share_ci_low": 0.4, "share_ci_high": 0.5}, {"country": "SG", "share": 0.09}],
+        "North America": float("nan"),
+    }
+    assert estimate(summary, "a.x") == Estimate(0.5, 0.4, 0.6)
+    assert estimate(summary, "a.y") == Estimate(2.0, 1.0, 3.0)
+    assert estimate(summary, "rows[country=US].share") == Estimate(0.47, 0.4, 0.5)
+    assert estimate(summary, "rows[country=SG].share") == Estimate(0.09)
+    assert estimate(summary, "rows[country=XX].share") is None and estimate(summary, "North America") is None
+    assert lookup(summary, "a.x.deeper") is None and lookup(summary, "rows[country=US") is None
+    fit = {"all": {"elasticity": -0.06, "ci_low": -0.08, "ci_high": -0.04, "r2": 0.5}}
+    assert estimate(fit, "all.elasticity", interval="all") == Estimate(-0.06, -0.08, -0.04)
+    assert estimate(fit, "all.r2") == Estimate(0.5)  # no interval unless one is named
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.lists(st.text(alphabet=st.characters(blacklist_characters=".[]=\n", blacklist_categories=("Cs",)), min_size=1), min_size=1, max_size=4),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_any_nested_key_path_finds_its_number(keys: list[str], value: float) -> None:
+    nested: dict = {}
+    node = nested
+    for key in keys[:-1]:
+        node = node.setdefault(key, {})
+    node[keys[-1]] = value
+    found = estimate(nested, ".".join(keys))
+    assert found == Estimate(value) or len(set(keys)) < len(keys)
+
+
+def test_pdf_without_a_browser_fails_clearly_before_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(browser, "missing", lambda: "no Chromium found on PATH")
+    with pytest.raises(BrowserMissing, match="no Chromium found on PATH"):
+        write_report(tmp_path / "out", FIGURES, TABLES, SUMMARY, QUALITY, pdf=True)
+    assert not (tmp_path / "out").exists()

@@ -15,6 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.simulate import SimulationResult, simulate
 from tokencensus.simulate import calibration as cal
 from tokencensus.simulate.ids import generation_ids
@@ -132,7 +133,53 @@ def test_truth_totals_match_the_csv(world: SimulationResult, truth: dict) -> Non
     assert sum(w["requests"] for w in truth["weekly"]) == requests
     labels = pq.read_table(world.labels)
     assert labels.num_rows == requests and len(set(labels["request_id"].to_pylist())) == requests
-    assert set(labels["category"].to_pylist()) == set(cal.CATEGORIES)
+    assert set(labels["label"].to_pylist()) == set(cal.CATEGORIES)
+
+
+def _rolled_up_labels(world: SimulationResult) -> duckdb.DuckDBPyRelation:
+    """Each valid request's tokens with its label rolled up to the report's 12 categories, the
+    taxonomy's way: the roll-up's sub-category where it sets one, else the label's own."""
+    con = duckdb.connect()
+    con.register("rollup", load_taxonomy().rollup_table("report12"))
+    glob = str(world.out_dir / "activity-*.csv")
+    return con.sql(f"""
+        select cast(tokens_prompt as bigint) + cast(tokens_completion as bigint) as tokens, r.category,
+               coalesce(r.subcategory, cast(l.subcategory as varchar)) as subcategory
+        from read_csv('{glob}', header=true, all_varchar=true, ignore_errors=true) a
+        join read_parquet('{world.labels}') l on a.generation_id = l.request_id
+        join rollup r on r.label = cast(l.label as varchar)
+        qualify row_number() over (partition by generation_id) = 1""")
+
+
+def test_labels_are_taxonomy_leaves_whose_roll_up_is_the_truth(world: SimulationResult, truth: dict) -> None:
+    taxonomy = load_taxonomy()
+    assert cal.CATEGORIES == taxonomy.labels
+    for leaf, subs in cal.SUBCATEGORIES.items():
+        assert set(subs) <= set(taxonomy.subcategories[leaf]) and sum(subs.values()) <= 1 + 1e-9
+    assert {taxonomy.rollup(leaf) for leaf in cal.ROLEPLAY_FAMILY} == {"roleplay"}
+    rows = _rolled_up_labels(world)
+    tokens = dict(rows.aggregate("category, sum(tokens)").fetchall())
+    total = sum(tokens.values())
+    share = truth["category_token_share"]
+    assert set(share) == set(taxonomy.categories("report12")) and share["seo"] == 0.0
+    for category, value in tokens.items():
+        assert share[category] == pytest.approx(value / total, rel=1e-9)
+
+
+def test_sub_tags_follow_the_report(world: SimulationResult) -> None:
+    """Sub-category shares of requests inside each report category (a few thousand requests each
+    here: within 2-3 points)."""
+    counts = _rolled_up_labels(world).aggregate("category, subcategory, count(*)").fetchall()
+    by_category: dict[str, dict[str | None, int]] = {}
+    for category, sub, n in counts:
+        by_category.setdefault(category, {})[sub] = n
+    share = {c: {s: n / sum(subs.values()) for s, n in subs.items()} for c, subs in by_category.items()}
+    assert 0.57 < share["roleplay"]["roleplaying_games"] < 0.61
+    assert share["roleplay"]["writers_resources"] == pytest.approx(0.156, abs=0.015)
+    assert share["roleplay"]["adult"] == pytest.approx(0.154, abs=0.015)
+    assert share["programming"]["general"] > 2 / 3 - 0.02
+    assert share["programming"]["development_tools"] == pytest.approx(0.264, abs=0.02)
+    assert share["science"]["machine_learning_ai"] == pytest.approx(0.804, abs=0.03)
 
 
 def test_truth_cohorts_match_the_csv(world: SimulationResult, truth: dict) -> None:
@@ -168,24 +215,47 @@ def test_models_never_appear_before_release(world: SimulationResult) -> None:
 
 def test_weekly_shares_are_near_the_published_targets(truth: dict) -> None:
     """Tolerances: a few points on window means (each week holds ~2-5k requests here, and token
-    shares carry the heavy tail of prompt lengths); trends are checked as early-vs-late orderings."""
+    shares carry the heavy tail of prompt lengths); trends are checked as early-vs-late orderings.
+    At 2M requests the same quantities land within a point or two of the plan (see truth.json)."""
     c = {k: v["simulated"] for k, v in truth["calibration"].items()}
     assert c["china_open_share_mean"] == pytest.approx(0.130, abs=0.03)
     assert c["row_open_share_mean"] == pytest.approx(0.137, abs=0.03)
     assert c["closed_share_mean"] == pytest.approx(0.70, abs=0.05)
     assert c["china_open_share_first_week"] < 0.05 and c["china_open_share_peak_week"] > 0.22
     assert 0.22 < c["open_share_late_2025"] < 0.40
-    assert c["reasoning_share_early_2025"] < 0.12 and c["reasoning_share_late_2025"] > 0.45
-    assert c["programming_share_early_2025"] < 0.2 and c["programming_share_late_2025"] > 0.42
-    assert c["avg_prompt_tokens_late_2025"] > 6_000 and c["avg_sequence_length_late_2025"] > 5_400
-    assert c["avg_completion_tokens_early"] < 200 and c["avg_completion_tokens_late_2025"] > 330
-    assert c["programming_avg_prompt_tokens"] > 3 * c["other_avg_prompt_tokens"]
+    assert c["reasoning_share_early_2025"] < 0.03 and c["reasoning_share_late_2025"] > 0.5
+    assert c["programming_share_early_2025"] < 0.18 and c["programming_share_late_2025"] > 0.5
+    assert 6_000 < c["avg_prompt_tokens_late_2025"] < 7_000
+    assert 5_400 < c["avg_sequence_length_late_2025"] < 7_400
+    assert c["avg_completion_tokens_early"] < 170 and 360 < c["avg_completion_tokens_late_2025"] < 440
+    assert c["programming_avg_prompt_tokens"] == pytest.approx(20_000, rel=0.1)
+    assert c["other_large_categories_avg_prompt_tokens"] == pytest.approx(5_000, rel=0.1)
     assert c["roleplay_share_of_open"] == pytest.approx(0.52, abs=0.06)
     assert c["open_top_model_share_late_2025_max"] < 0.25
     weekly = truth["weekly"]
     assert np.mean([w["share_tool_calls"] for w in weekly[-8:]]) > 2 * np.mean([w["share_tool_calls"] for w in weekly[:8]])
     for w in weekly:
         assert w["share_closed"] + w["share_open_china"] + w["share_open_row"] + w["share_unknown"] == pytest.approx(1.0)
+
+
+def test_anthropic_holds_programming_until_the_week_of_2025_11_17(truth: dict) -> None:
+    """One week holds only a few hundred programming requests here (±5 points on a share), so the
+    weeks before are checked as a whole and the fall as the last two weeks against the four before."""
+    share = {w["week"]: w["anthropic_share_of_programming"] for w in truth["weekly"]}
+    weeks = sorted(share)
+    before = [share[w] for w in weeks if w < "2025-11-17"]
+    assert np.median(before) > 0.65 and np.mean(before[-4:]) > 0.6
+    assert np.mean([share["2025-11-17"], share["2025-11-24"]]) < np.mean(before[-4:]) - 0.04
+
+
+def test_open_weight_authors_follow_the_report(truth: dict) -> None:
+    tokens = truth["open_author_tokens"]
+    assert list(tokens)[:4] == ["DeepSeek", "Qwen", "Meta", "Mistral"]
+    assert tokens["Qwen"] > 1.2 * tokens["Meta"]
+    top = {a: tokens[a] for a in list(cal.OPEN_AUTHOR_TOKENS)[:10]}
+    target = {a: cal.OPEN_AUTHOR_TOKENS[a] for a in top}
+    for author, value in top.items():
+        assert value / sum(top.values()) == pytest.approx(target[author] / sum(target.values()), rel=0.15), author
 
 
 def test_geography_follows_the_report(truth: dict) -> None:
@@ -197,7 +267,7 @@ def test_geography_follows_the_report(truth: dict) -> None:
     spend = truth["continent_spend_share_by_month"]  # monthly spend is noisy at this size: 3-month means
     months = sorted(spend)
     mean = lambda ms, c: np.mean([spend[m][c] for m in ms])  # noqa: E731
-    assert mean(months[:3], "Asia") < 0.2 and mean(months[-3:], "Asia") > mean(months[:3], "Asia") + 0.08
+    assert mean(months[:3], "Asia") < 0.18 and mean(months[-3:], "Asia") > mean(months[:3], "Asia") + 0.1
     assert mean(months[-3:], "North America") < 0.5
 
 

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from tokencensus.schema import FINISH_REASONS, QUARANTINE, REQUESTS
 from tokencensus.sources import ACCOUNTS, FORMATS, FormatError, detect_format
+from tokencensus.sources._convert import parse_count, parse_number, parse_timestamp
 
 SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples" / "openrouter" / "ai-sdk-provider-e2e-fixtures"
 
@@ -282,8 +283,8 @@ def test_forced_format_that_does_not_fit_and_unknown_format_name(tmp_path: Path)
     path = write(tmp_path, "a.csv", activity_csv([EXAMPLE]))
     with pytest.raises(FormatError, match="accounts: header lacks country"):
         detect_format(path, "accounts")
-    with pytest.raises(FormatError, match="unknown format 'helicone'"):
-        detect_format(path, "helicone")
+    with pytest.raises(FormatError, match="unknown format 'no-such-format'"):
+        detect_format(path, "no-such-format")
     with pytest.raises(FormatError, match="file is empty"):
         detect_format(write(tmp_path, "empty.csv", ""))
     assert read_all(write(tmp_path, "empty.jsonl", "\n"), "openrouter-generation")[3] == 0
@@ -383,3 +384,30 @@ def test_accounts_property_no_crash_no_loss(tmp_path_factory: pytest.TempPathFac
     # a record is any line with a value or with the wrong number of fields (`""` alone is one empty field)
     assert read == sum(1 for r in records if any(r) or len(r) not in (0, 2)) == table.num_rows + rejects.num_rows
     assert all(len(c) == 2 and c.isupper() for c in table["country"].to_pylist())
+
+
+# -- parsers: a bad value costs its neighbourhood, never the block's correctness -----------------
+
+_CLEAN = {
+    parse_count: [str(i % 5000) for i in range(20_000)],
+    parse_number: [f"{i / 7:.6f}" for i in range(20_000)],
+    parse_timestamp: [f"2025-07-{1 + i % 28:02d} 09:{i % 60:02d}:33.{i % 1000:03d}" for i in range(20_000)],
+}
+
+
+@settings(max_examples=20, deadline=None)
+@given(parser=st.sampled_from(list(_CLEAN)), bad=st.lists(st.tuples(st.integers(0, 19_999),
+                                                                    st.sampled_from(["x", "1.5.5", "2025-02-30"])),
+                                                          max_size=3))
+def test_parsers_on_a_block_with_bad_values_match_the_clean_block_elsewhere(parser, bad: list) -> None:
+    clean = _CLEAN[parser]
+    text = list(clean)
+    for position, value in bad:
+        text[position] = value
+    values, reasons = parser(pa.array(text))
+    expected, _ = parser(pa.array(clean))
+    bad_positions = {p for p, _ in bad}
+    good = [i for i in range(len(text)) if i not in bad_positions]
+    assert [values[i].as_py() for i in good] == [expected[i].as_py() for i in good]
+    assert all(values[p].as_py() is None and reasons[p].as_py() for p in bad_positions)
+    assert reasons.null_count == len(text) - len(bad_positions)

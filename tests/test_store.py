@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from datetime import date
 import subprocess
@@ -18,6 +19,7 @@ from hypothesis import strategies as st
 from test_sources_openrouter import EXAMPLE, GENERATION, activity_csv
 from tokencensus.schema import REQUESTS
 from tokencensus.sources import FormatError
+import tokencensus.store.requests as stage
 from tokencensus.store import QUARANTINE_STORED, IngestResult, Store
 
 
@@ -117,6 +119,38 @@ def _day(day: int) -> date:
     return date(2025, 7, day)
 
 
+def test_interleaved_days_and_reopened_day_files_deduplicate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # one flush per file and two open day files at a time: a day split in runs is written as
+    # they come, interleaved days are gathered first, and a day met again gets another part file
+    monkeypatch.setattr(stage, "FLUSH_ROWS", 4)
+    monkeypatch.setattr(stage, "MAX_OPEN", 2)
+    days = [[1, 2, 1, 3], [1, 2, 1, 2, 1, 2], [4, 4, 5, 3]]
+    ids = [[(f"f{f}r{i}", day) for i, day in enumerate(file)] for f, file in enumerate(days)]
+    paths = [write(tmp_path / f"f{f}.csv", [row(i, day) for i, day in file]) for f, file in enumerate(ids)]
+    paths.append(write(tmp_path / "f3.csv", [row("f0r0", 1), row("f1r3", 2, tokens_prompt="9")]))
+    store = Store(tmp_path / "data")
+    result = store.ingest(paths)
+    assert result.as_dict() == {"read": 16, "stored": 14, "duplicates": 1, "quarantined": 1}
+    assert stored(store) == sorted((i, 10234, _day(day)) for file in ids for i, day in file)
+    assert len(store.layout.request_parts()) > 5  # days 1 to 5, some in several part files
+    (conflict,) = store.quarantine_table().to_pylist()
+    assert (conflict["source"], conflict["location"]) == ("f3.csv", "line 3")
+
+
+def test_files_of_equal_size_are_hashed_before_reading(tmp_path: Path) -> None:
+    store = Store(tmp_path / "data")
+    a = write(tmp_path / "a.csv", [row("a1"), row("a2")])
+    b = write(tmp_path / "b.csv", [row("b1"), row("b2")])  # same size, other content
+    assert a.stat().st_size == b.stat().st_size
+    assert store.ingest([a, b]).as_dict()["stored"] == 4
+    c = write(tmp_path / "c.csv", [row("c1"), row("c2")])  # as large as a stored source
+    d = write(tmp_path / "d.csv", [row("d1")])  # a size never seen: hashed while read
+    result = store.ingest([c, d, a])
+    assert [(f.name, f.stored, f.skipped) for f in result.files] == [("c.csv", 2, False), ("d.csv", 1, False),
+                                                                    ("a.csv", 0, True)]
+    assert {m["name"]: m["sha256"] for m in store.manifest()}["d.csv"] == hashlib.sha256(d.read_bytes()).hexdigest()
+
+
 def test_jsonl_and_csv_of_the_same_requests_deduplicate(tmp_path: Path) -> None:
     store = Store(tmp_path / "data")
     gen = tmp_path / "gen.jsonl"
@@ -160,16 +194,16 @@ def test_accounts_latest_ingest_wins_per_user(tmp_path: Path) -> None:
 _CRASH = """
 import os, sys
 from pathlib import Path
-import tokencensus.store.merge as merge, tokencensus.store.manifest as manifest
+import tokencensus.store.requests as requests, tokencensus.store.manifest as manifest
 point = sys.argv[3]
 if point == "commit":
     manifest.Manifest.commit = lambda self, path: os._exit(9)
-else:  # die after the first part file is written
-    real = merge.pq.write_table
-    def write_then_die(*args, **kwargs):
-        real(*args, **kwargs)
+elif point == "mid-write":  # die after the first rows are written
+    real_write = requests.write_rows
+    def write_then_die(*args):
+        real_write(*args)
         os._exit(9)
-    merge.pq.write_table = write_then_die
+    requests.write_rows = write_then_die
 from tokencensus.store import Store
 Store(Path(sys.argv[1])).ingest([Path(sys.argv[2])])
 """

@@ -83,6 +83,8 @@ def requests_table(rows: list[tuple]) -> pa.Table:
 
 
 def make_inputs(rows: list[tuple] = ROWS, accounts: dict | None = ACCOUNTS, **options) -> StudyInputs:
+    """Inputs over ``rows``; suppression is off (a handful of users) unless ``min_users`` is given."""
+    options.setdefault("min_users", 0)
     requests = ibis.memtable(requests_table(rows))
     acct = None if accounts is None else ibis.memtable(pa.table(accounts))
     return StudyInputs(requests=enrich(requests, CATALOG, acct, COUNTRIES, options=options), options=options)
@@ -205,8 +207,12 @@ def test_enrich_with_packaged_catalog():
 
 
 def test_registry_order_and_contract():
-    assert list(FIGURES) == ["F1", "F1_releases", "F2", "T1", "F3", "F4", "F5", "F10", "F11", "F12", "F13",
-                             "F14", "F15", "F17", "F29", "T2", "T3"]
+    ids = list(FIGURES)
+    assert ids[:7] == ["F1", "F1_releases", "F2", "T1", "F3", "F4", "F5"]
+    assert ids[-6:] == ["O1", "O2", "O3", "O4", "O5", "O6"]
+    assert ids.index("T4") == ids.index("T3") + 1 and ids.index("T5") == ids.index("F40") + 1
+    study_ids = {f"F{n}" for n in range(1, 41)} | {f"T{n}" for n in range(1, 6)}
+    assert study_ids <= set(ids)
     for figure_id, figure in FIGURES.items():
         assert figure.id == figure_id and figure.title and figure.caption
 

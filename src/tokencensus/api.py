@@ -23,11 +23,14 @@ import pyarrow as pa
 
 from tokencensus import __version__
 from tokencensus.catalog import Catalog, load_catalog, load_countries
-from tokencensus.engine import connect, read_requests, read_table
+from tokencensus.engine import Engine, cache, connect, engine_label, read_requests, read_table
 from tokencensus.report import write_report
+from tokencensus.report.browser import require_pdf_printer
 from tokencensus.store import IngestResult, Store
-from tokencensus.study import FIGURES, StudyInputs, headlines, run_study
-from tokencensus.study.enrich import enrich
+from tokencensus.classify.taxonomy import load_taxonomy
+from tokencensus.study import FIGURES, StudyInputs, headlines, run_study, suppressed
+from tokencensus.study.enrich import enrich, enrich_labels
+from tokencensus.study.options import option
 
 Progress = Callable[[int, int], None]
 
@@ -43,7 +46,7 @@ class Study:
         self,
         path: str | Path,
         *,
-        engine: str = "duckdb",
+        engine: Engine = "duckdb",
         catalog: Catalog | None = None,
         options: dict[str, Any] | None = None,
     ) -> None:
@@ -57,7 +60,7 @@ class Study:
         self, paths: Iterable[str | Path], *, format: str | None = None, progress: Progress | None = None
     ) -> IngestResult:
         """Read log files into the store; see :meth:`tokencensus.store.Store.ingest`."""
-        result = self.store.ingest([Path(p) for p in paths], format=format, progress=progress)
+        result = self.store.ingest(list(paths), format=format, progress=progress)
         self._reset()
         return result
 
@@ -77,7 +80,12 @@ class Study:
         enriched = enrich(requests, self.catalog, accounts, load_countries(), options=self.options)
         # Materialised once in the engine: every figure scans it, and the join to the catalog
         # and geography should not be repeated per figure.
-        return StudyInputs(requests=enriched.cache(), options=self.options)
+        labels_glob, prompts_glob = self.store.labels_glob(), self.store.prompts_glob()
+        taxonomy = load_taxonomy(option(self.options, "taxonomy"))
+        labels = enrich_labels(read_table(con, labels_glob), taxonomy, options=self.options) if labels_glob else None
+        # only the language: prompt text never leaves the classify stage
+        prompts = read_table(con, prompts_glob).select("request_id", "language") if prompts_glob else None
+        return StudyInputs(requests=cache(enriched), options=self.options, labels=labels, prompts=prompts)
 
     def figure(self, figure_id: str) -> pa.Table:
         """One figure's table (Arrow). ``study.figure("F1").to_pandas()`` for pandas."""
@@ -124,20 +132,41 @@ class Study:
                 {k: entry[k] for k in ("path", "format", "read", "stored", "duplicates", "quarantined")}
                 for entry in self.store.manifest()
             ],
+            # cells removed by minimum aggregation, per figure computed so far
+            "privacy": {"min_users": option(self.options, "min_users"), "suppressed": suppressed(self._tables)},
+            "sample": self._sample(),
             "versions": {
                 "tokencensus": __version__,
                 "catalog": self.catalog.version,
-                "engine": self.engine,
+                "engine": engine_label(self.engine),
                 "ibis": ibis.__version__,
                 "pyarrow": pa.__version__,
                 "python": platform.python_version(),
             },
         }
 
-    def report(self, out_dir: str | Path, *, progress: Progress | None = None) -> Path:
-        """Write the self-contained HTML report, PNGs, CSVs and summary.json; return index.html."""
+    def _sample(self) -> dict[str, Any]:
+        """Size of the classified sample, its classifiers and the bootstrap behind its intervals."""
+        labels = self.inputs.labels
+        if labels is None:
+            return {"classified_requests": 0, "classifiers": []}
+        row = labels.aggregate(requests=labels.request_id.nunique()).to_pyarrow().to_pylist()[0]
+        classifiers = labels.select("classifier").distinct().to_pyarrow()["classifier"].to_pylist()
+        return {
+            "classified_requests": row["requests"],
+            "classifiers": sorted(c for c in classifiers if c is not None),
+            "replicates": option(self.options, "replicates"),
+            "confidence_level": option(self.options, "confidence_level"),
+        }
+
+    def report(self, out_dir: str | Path, *, progress: Progress | None = None, pdf: bool = False) -> Path:
+        """Write the self-contained HTML report, PNGs, CSVs and summary.json; return index.html.
+
+        ``pdf`` adds per-figure PDFs and report.pdf, printed by headless Chromium."""
+        if pdf:
+            require_pdf_printer()  # before the study runs, not after
         tables = self.figures(progress=progress)
-        return write_report(Path(out_dir), list(FIGURES.values()), tables, headlines(tables), self.quality())
+        return write_report(Path(out_dir), list(FIGURES.values()), tables, headlines(tables), self.quality(), pdf=pdf)
 
     def _reset(self) -> None:
         self._tables.clear()

@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
+from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
@@ -17,13 +18,24 @@ from rich.table import Table
 from tokencensus import __version__
 from tokencensus.api import Progress as ProgressCallback
 from tokencensus.api import Study
+from tokencensus.classify.cli import app as classifier_app
+from tokencensus.engine import UnsupportedEngineError
+from tokencensus.report.browser import BrowserMissing
 from tokencensus.simulate import simulate as run_simulation
+
+class ReportFormat(str, Enum):
+    """What `tokencensus report` writes besides the HTML page and its files."""
+
+    html = "html"
+    pdf = "pdf"
+
 
 app = typer.Typer(
     help="The State of AI usage study on your own LLM gateway logs.",
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(classifier_app, name="classifier")
 console = Console(stderr=True)
 
 
@@ -77,7 +89,7 @@ def simulate(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Log files or directories to read.")],
+    paths: Annotated[list[str], typer.Argument(help="Log files, directories, or postgresql:// URLs to read.")],
     data: Annotated[Path, typer.Option("--data", help="Store directory (created if missing).")],
     format: Annotated[str | None, typer.Option("--format", help="Log format; detected per file if omitted.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the counts as one JSON object.")] = False,
@@ -102,14 +114,19 @@ def ingest(
 def report(
     data: Annotated[Path, typer.Argument(help="Store directory written by `tokencensus ingest`.")],
     out: Annotated[Path, typer.Option("--out", help="Directory for the report.")] = Path("report"),
-    engine: Annotated[str, typer.Option(help="Query engine.")] = "duckdb",
+    engine: Annotated[
+        str, typer.Option(help="Query engine: duckdb (embedded), spark (local Spark) or sc://HOST:PORT (Spark Connect).")
+    ] = "duckdb",
+    format: Annotated[
+        ReportFormat, typer.Option("--format", help="html, or pdf: also report.pdf and figures/*.pdf (needs Chromium).")
+    ] = ReportFormat.html,
 ) -> None:
     """Compute every figure and write the self-contained HTML report with PNG, CSV and summary.json."""
     try:
         study = Study(data, engine=engine)
         with _bar("study") as progress:
-            index = study.report(out, progress=progress)
-    except ValueError as exc:
+            index = study.report(out, progress=progress, pdf=format is ReportFormat.pdf)
+    except (ValueError, BrowserMissing, UnsupportedEngineError) as exc:
         raise _fail(str(exc)) from exc
     console.print(f"report: {index}")
 

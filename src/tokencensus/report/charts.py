@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tokencensus.report.jsonsafe import records
+from tokencensus.report.labels import WEIGHTINGS, legend_label_expr, quote, title, vega_lookup, weighting_of
 from tokencensus.study.figure import ChartSpec, Figure
 
 #: The Vega-Lite version Altair writes; the page's script bundle and vl-convert use the same.
@@ -23,13 +24,29 @@ VL_VERSION = ".".join(alt.SCHEMA_VERSION.lstrip("v").split(".")[:2])
 
 WIDTH, HEIGHT = 600, 300
 TABLE_IMAGE_ROWS = 40
-WEIGHTINGS = ("tokens", "requests", "spend", "users")
+#: A time axis over fewer days than this gets weekly ticks with day-and-month labels.
+SHORT_WINDOW_DAYS = 180
+#: Columns holding the 95% interval of a figure's ``y``, drawn as a band or error bars.
+INTERVAL = ("ci_low", "ci_high")
 _WEIGHT_PARAM = "weighting"
 _VALUE = "weighted_value"
+_SERIES = "statistic"
+_MAIN = "main"
 _ROW = "table_row"
-_OTHER_NUMBER_FORMAT = ",.4~g"
+#: d3 formats of numbers that are not the plotted measure: whole counts exact, others to 4 digits.
+_COUNT_FORMAT, _OTHER_NUMBER_FORMAT = ",d", ",.4~r"
+#: The catch-all group of "top N + other" figures, drawn in grey.
+OTHER = "other"
+GREY = "#a5a5a5"
+#: Vega's own categorical palettes, spelled out so "other" can be taken out of them.
+TABLEAU10 = ("#4c78a8", "#f58518", "#e45756", "#72b7b2", "#54a24b", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac")
+TABLEAU20 = (
+    "#4c78a8", "#9ecae9", "#f58518", "#ffbf79", "#54a24b", "#88d27a", "#b79a20", "#f2cf5b", "#439894", "#83bcb6",
+    "#e45756", "#ff9d98", "#79706e", "#d67195", "#fcbfd2", "#b279a2", "#d6a5c9", "#9e765f", "#d8b5a5",
+)
 #: Charts name their data and get the rows afterwards: Altair would validate every row.
 _DATA = alt.Data(name="table")
+_MARKERS = alt.Data(name="markers")
 #: Significant digits of floats drawn on the page; the CSV keeps them all.
 CHART_DIGITS = 6
 
@@ -50,26 +67,26 @@ def vega_type(kind: pa.DataType) -> str:
 
 def _check_columns(figure: Figure, table: pa.Table) -> None:
     spec = figure.chart
-    named = [spec.x, spec.y, spec.color, *spec.weights.values()]
+    named = [spec.x, spec.y, spec.color, *spec.weights.values(), *spec.series]
     missing = sorted({name for name in named if name is not None} - set(table.column_names))
     if missing:
         raise ValueError(f"figure {figure.id}: chart columns {missing} not in its table {table.column_names}")
     if spec.mark != "table" and (spec.x is None or spec.y is None):
         raise ValueError(f"figure {figure.id}: a {spec.mark} chart needs both x and y")
+    if spec.series and (spec.color is not None or spec.weights):
+        raise ValueError(f"figure {figure.id}: series are coloured by statistic: no color or weights with them")
 
 
 def _tooltips(table: pa.Table, spec: ChartSpec) -> list[alt.Tooltip]:
     """Every column of the table, formatted like its axis: a reader can check any plotted value."""
-    weighted = {spec.y, *spec.weights.values()}
+    weighted = {spec.y, *spec.weights.values(), *spec.series, *INTERVAL}
+    weighted |= {name for name in table.column_names if name.startswith("share_")}
     tips = []
     for name, kind in zip(table.column_names, table.schema.types, strict=True):
-        vtype = vega_type(kind)
-        options: dict[str, Any] = {}
-        if vtype == "temporal":
-            options = {"format": "%Y-%m-%d", "formatType": "utc"}
-        elif vtype == "quantitative":
-            options = {"format": spec.y_format if name in weighted else _OTHER_NUMBER_FORMAT}
-        tips.append(alt.Tooltip(_field(name), type=vtype, title=name, **options))
+        options = _tip_format(kind)
+        if name in weighted and vega_type(kind) == "quantitative":
+            options = {"format": spec.y_format}
+        tips.append(alt.Tooltip(_field(name), type=vega_type(kind), title=title(name), **options))
     return tips
 
 
@@ -78,23 +95,29 @@ def _category_type(kind: pa.DataType) -> str:
     return "nominal" if vega_type(kind) == "nominal" else "ordinal"
 
 
-def chart_spec(figure: Figure, table: pa.Table) -> dict[str, Any]:
-    """The interactive Vega-Lite spec (a plain dict, data inline) for a non-table figure."""
+def chart_spec(figure: Figure, table: pa.Table, markers: pa.Table | None = None) -> dict[str, Any]:
+    """The interactive Vega-Lite spec (a plain dict, data inline) for a non-table figure.
+
+    ``markers`` is the table of the figure named by ``ChartSpec.markers``, drawn as dated rules.
+    """
     _check_columns(figure, table)
     spec = figure.chart
     assert spec.x is not None and spec.y is not None  # checked above; narrows the types
-    chart = alt.Chart(_DATA, width=WIDTH, height=HEIGHT)
-    for name, log in ((spec.x, spec.log_x), (spec.y, spec.log_y)):
-        if log:  # a log scale cannot place zero or negative values
-            chart = chart.transform_filter(f"isValid(datum[{_quote(name)}]) && datum[{_quote(name)}] > 0")
-    if spec.weights:
-        chart = chart.add_params(_weight_switch(spec)).transform_calculate(
+    weights = weight_columns(spec, table)
+    chart = alt.Chart(_DATA, name=_MAIN)
+    if spec.series:
+        chart = chart.transform_fold(list(spec.series), as_=[_SERIES, _VALUE])
+    elif len(weights) > 1:
+        chart = chart.add_params(_weight_switch(spec, weights)).transform_calculate(
             **{_VALUE: f"datum[{_WEIGHT_PARAM}]"}
         )
+    for name, log in ((spec.x, spec.log_x), (_plotted(spec, weights), spec.log_y)):
+        if log:  # a log scale cannot place zero or negative values
+            chart = chart.transform_filter(f"isValid(datum[{quote(name)}]) && datum[{quote(name)}] > 0")
 
     x_kind = table.schema.field(spec.x).type
     horizontal = spec.mark == "bar" and vega_type(x_kind) == "nominal"
-    category, value = _category_channel(spec, x_kind), _value_channel(spec)
+    category, value = _category_channel(spec, table[spec.x]), _value_channel(spec, table, weights)
     if horizontal:
         category["sort"] = "-x"  # longest bar first
         encoding: dict[str, Any] = {"x": alt.X(**value), "y": alt.Y(**category)}
@@ -102,84 +125,229 @@ def chart_spec(figure: Figure, table: pa.Table) -> dict[str, Any]:
         encoding = {"x": alt.X(**category), "y": alt.Y(**value)}
     encoding["tooltip"] = _tooltips(table, spec)
 
-    if spec.color is not None:
-        legend_pick = alt.selection_point(name="legend_pick", fields=[_field(spec.color)], bind="legend")
+    color = _SERIES if spec.series else spec.color
+    if color is not None:
+        legend_pick = alt.selection_point(name="legend_pick", fields=[_field(color)], bind="legend")
         chart = chart.add_params(legend_pick)
-        color_type = _category_type(table.schema.field(spec.color).type)
-        encoding["color"] = alt.Color(_field(spec.color), type=color_type, title=spec.color)
+        values = list(spec.series) if spec.series else _distinct_text(table, color)
+        color_type = "nominal" if spec.series else _category_type(table.schema.field(color).type)
+        encoding["color"] = alt.Color(
+            _field(color),
+            type=color_type,
+            title=title(color),
+            legend=_legend(values),
+            sort=values if spec.series else alt.Undefined,
+            scale=_color_scale(values) if color_type == "nominal" else alt.Undefined,
+        )
         encoding["opacity"] = alt.condition(legend_pick, alt.value(1.0), alt.value(0.12))
         if spec.mark == "bar" and value["stack"] is None:  # side by side, not hidden behind each other
             offset = alt.YOffset if horizontal else alt.XOffset
-            encoding["yOffset" if horizontal else "xOffset"] = offset(_field(spec.color), type=color_type)
+            encoding["yOffset" if horizontal else "xOffset"] = offset(_field(color), type=color_type)
 
-    return _with_data(_with_mark(chart, spec.mark).encode(**encoding).to_dict(), table)
+    layers = [_with_mark(chart, spec.mark).encode(**encoding)]
+    layers += _interval_layer(spec, table, weights, category)
+    datasets = {_DATA.name: table}
+    if markers is not None and spec.markers is not None:
+        layers.append(_marker_layer(spec, markers, category))
+        datasets[_MARKERS.name] = markers
+    top = (alt.layer(*layers) if len(layers) > 1 else layers[0]).properties(width="container", height=HEIGHT)
+    top = top.configure_axis(labelFontSize=12, titleFontSize=12).configure_legend(labelFontSize=12, titleFontSize=12)
+    drawn = top.to_dict()
+    if len(weights) > 1 and not spec.y_label:  # Altair's schema has no expression titles; Vega-Lite does
+        main = drawn["layer"][0] if "layer" in drawn else drawn
+        main["encoding"]["x" if horizontal else "y"]["axis"]["title"] = _switch_title(spec, weights)
+    return _with_data(drawn, datasets)
 
 
-def _y_label(spec: ChartSpec) -> str:
-    """The switch's name for the y column: the weighting it carries, or the column itself.
+def weight_columns(spec: ChartSpec, table: pa.Table) -> dict[str, str]:
+    """The weightings the chart can switch between, name -> column, ``y``'s own first.
 
-    ``y`` is usually the token weighting, but not always (spend by continent; a mean beside its
-    percentiles), so the name comes from the column: ``share_spend`` is "spend", ``token_share``
-    is "tokens", ``mean`` is "mean".
+    The figure's ``weights`` are taken as given; any other weighting the table carries under the
+    study's naming (``share_users`` beside ``share_tokens``, ``users`` beside ``tokens``) is added,
+    so a weighting the study adds later shows up without touching the figure.
     """
     assert spec.y is not None
-    words = set(spec.y.split("_"))
-    named = [w for w in WEIGHTINGS if w not in spec.weights and {w, w.removesuffix("s")} & words]
-    return named[0] if named else spec.y
+    own = weighting_of(spec.y) or spec.y
+    found = {own: spec.y, **spec.weights}
+    prefix = "share_" if spec.y.startswith("share_") else ""
+    if weighting_of(spec.y) is not None:
+        for name in WEIGHTINGS:
+            if name not in found and prefix + name in table.column_names:
+                found[name] = prefix + name
+    return {name: found[name] for name in sorted(found, key=lambda n: (n != own, _weight_order(n)))}
 
 
-def _weight_switch(spec: ChartSpec) -> alt.Parameter:
+def _weight_order(name: str) -> int:
+    return WEIGHTINGS.index(name) if name in WEIGHTINGS else len(WEIGHTINGS)
+
+
+def _plotted(spec: ChartSpec, weights: Mapping[str, str]) -> str:
+    """The field the y channel reads: the switch's pick, the folded series, or ``y`` itself."""
+    assert spec.y is not None
+    return _VALUE if spec.series or len(weights) > 1 else spec.y
+
+
+def _weight_switch(spec: ChartSpec, weights: Mapping[str, str]) -> alt.Parameter:
     """A radio button choosing which column (tokens, requests, spend, users) the chart plots."""
     return alt.param(
         name=_WEIGHT_PARAM,
         value=spec.y,
-        bind=alt.binding_radio(
-            options=[spec.y, *spec.weights.values()], labels=[_y_label(spec), *spec.weights], name="Weight by "
-        ),
+        bind=alt.binding_radio(options=list(weights.values()), labels=list(weights), name="Weight by "),
     )
 
 
-def _value_channel(spec: ChartSpec) -> dict[str, Any]:
-    """The measured axis: the y column, or the weighting the switch picked."""
+def _value_channel(spec: ChartSpec, table: pa.Table, weights: Mapping[str, str]) -> dict[str, Any]:
+    """The measured axis: the y column, the folded series, or the weighting the switch picked.
+
+    Its title follows the switch (a Vega expression), and stacked shares span exactly 0-100%.
+    """
     assert spec.y is not None
+    stacked = spec.stack and spec.mark in ("area", "bar")
+    domain = spec.y_domain
+    if domain is None and stacked and all(c.startswith("share_") for c in weights.values()):
+        domain = (0.0, 1.0)
+    scale: dict[str, Any] = {}
+    if spec.log_y:
+        scale["type"] = "log"
+    if domain is not None:
+        scale.update(domain=list(domain), nice=False, clamp=True)
     return dict(
-        field=_field(_VALUE if spec.weights else spec.y),
+        field=_field(_plotted(spec, weights)),
         type="quantitative",
-        title="selected weighting" if spec.weights else spec.y,
-        stack="zero" if spec.stack and spec.mark in ("area", "bar") else None,
+        title=title(spec.y, spec.y_label),
+        stack="zero" if stacked else None,
         axis=alt.Axis(format=spec.y_format),
-        scale=alt.Scale(type="log") if spec.log_y else alt.Undefined,
+        scale=alt.Scale(**scale) if scale else alt.Undefined,
     )
 
 
-def _category_channel(spec: ChartSpec, kind: pa.DataType) -> dict[str, Any]:
+def _switch_title(spec: ChartSpec, weights: Mapping[str, str]) -> dict[str, str]:
+    """The value axis title as a Vega expression that follows the weighting switch."""
+    assert spec.y is not None
+    return {"expr": vega_lookup(_WEIGHT_PARAM, {c: title(c) for c in weights.values()}, quote(title(spec.y)))}
+
+
+def _legend(values: list[str]) -> alt.Legend:
+    """A legend below the plot (it keeps the plot wide on a phone), codes worded for people."""
+    label_expr = legend_label_expr(values)
+    return alt.Legend(
+        orient="bottom",
+        direction="vertical",
+        columns=alt.ExprRef(expr="width < 420 ? 1 : 2"),  # one column on a phone
+        labelLimit=260,
+        symbolType="square",
+        **({"labelExpr": label_expr} if label_expr else {}),
+    )
+
+
+def _color_scale(values: list[str]) -> alt.Scale | Any:
+    """Distinct colours for up to 19 groups, with the catch-all ``other`` in grey and last."""
+    named = [v for v in values if v != OTHER]
+    if len(named) == len(values) and len(values) <= len(TABLEAU10):
+        return alt.Undefined  # Vega's default palette already tells them apart
+    palette = TABLEAU10[:-1] if len(named) < len(TABLEAU10) else TABLEAU20
+    domain = sorted(named) + ([OTHER] if len(named) < len(values) else [])
+    colours = [palette[i % len(palette)] for i in range(len(named))]
+    return alt.Scale(domain=domain, range=colours + [GREY] * (len(domain) - len(named)))
+
+
+def _distinct_text(table: pa.Table, column: str) -> list[str]:
+    return [str(v) for v in pc.unique(table[column].cast(pa.string())).to_pylist() if v is not None]
+
+
+def _interval_layer(
+    spec: ChartSpec, table: pa.Table, weights: Mapping[str, str], category: Mapping[str, Any]
+) -> list[alt.Chart]:
+    """The 95% interval (``ci_low``/``ci_high``) around ``y``, shown while ``y`` is the one plotted.
+
+    A stacked chart gets none: an interval of one stacked layer has no place on the stacked axis.
+    """
+    if not set(INTERVAL) <= set(table.column_names) or spec.stack or spec.series:
+        return []
+    assert spec.y is not None
+    band = alt.Chart(_DATA)
+    if len(weights) > 1:
+        band = band.transform_filter(f"{_WEIGHT_PARAM} === {quote(spec.y)}")
+    mark = band.mark_errorband(opacity=0.25) if spec.mark in ("line", "area") else band.mark_errorbar(ticks=True)
+    encoding: dict[str, Any] = {
+        "x": alt.X(**category),
+        "y": alt.Y(_field(INTERVAL[0]), type="quantitative"),
+        "y2": alt.Y2(_field(INTERVAL[1])),
+    }
+    if spec.color is not None:
+        encoding["color"] = alt.Color(_field(spec.color), type=_category_type(table.schema.field(spec.color).type))
+    return [mark.encode(**encoding)]
+
+
+def _marker_layer(spec: ChartSpec, markers: pa.Table, category: Mapping[str, Any]) -> alt.LayerChart:
+    """Dashed rules at the markers' x, each topped by a triangle whose tooltip names it."""
+    assert spec.x is not None
+    if spec.x not in markers.column_names:
+        raise ValueError(f"markers {spec.markers}: its table has no {spec.x!r} column to place them")
+    base = alt.Chart(_MARKERS).encode(
+        x=alt.X(**category),
+        tooltip=[alt.Tooltip(_field(name), type=vega_type(kind), title=title(name), **_tip_format(kind))
+                 for name, kind in zip(markers.column_names, markers.schema.types, strict=True)],
+    )
+    rules = base.mark_rule(strokeDash=[3, 3], color="#57606a", opacity=0.7)
+    tops = base.mark_point(shape="triangle-down", filled=True, size=70, color="#57606a").encode(y=alt.value(0))
+    return alt.layer(rules, tops)
+
+
+def _tip_format(kind: pa.DataType) -> dict[str, str]:
+    vtype = vega_type(kind)
+    if vtype == "temporal":
+        return {"format": "%Y-%m-%d", "formatType": "utc"}
+    if vtype != "quantitative":
+        return {}
+    return {"format": _COUNT_FORMAT if pa.types.is_integer(kind) else _OTHER_NUMBER_FORMAT}
+
+
+def _category_channel(spec: ChartSpec, column: pa.ChunkedArray) -> dict[str, Any]:
     """The x column's axis: UTC time, log or integer steps, or discrete positions for bars."""
     assert spec.x is not None
+    kind = column.type
     vtype = vega_type(kind)
     if spec.mark == "bar" and vtype == "quantitative":
         vtype = "ordinal"  # bars sit on discrete positions
-    channel: dict[str, Any] = dict(field=_field(spec.x), type=vtype, title=spec.x)
+    channel: dict[str, Any] = dict(field=_field(spec.x), type=vtype, title=title(spec.x, spec.x_label))
     if vtype == "temporal":
         channel["scale"] = alt.Scale(type="utc")  # weeks and months are UTC
+        channel["axis"] = _time_axis(column)
     elif vtype == "quantitative" and spec.log_x:
         channel["scale"] = alt.Scale(type="log")
         channel["axis"] = alt.Axis(format="~s")
     elif vtype == "quantitative" and pa.types.is_integer(kind):
         channel["axis"] = alt.Axis(tickMinStep=1)  # months since first use: no 0.5 ticks
+    elif spec.mark == "bar" and vtype == "ordinal" and not pa.types.is_string(kind):
+        channel["axis"] = alt.Axis(labelOverlap=True)
     return channel
 
 
-def _with_data(spec: dict[str, Any], table: pa.Table) -> dict[str, Any]:
-    """``spec`` with the table's rows attached under the name its marks refer to."""
-    return {**spec, "datasets": {_DATA.name: records(table, significant=CHART_DIGITS)}}
+def _time_axis(column: pa.ChunkedArray) -> alt.Axis:
+    """Vega's month / year labels over a long window; over a short one, weekly ticks as "Sep 22"
+    (its default there would label days as "Tue 23")."""
+    span = pc.min_max(column.cast(pa.timestamp("s"))).as_py() if len(column) else {"min": None, "max": None}
+    if span["min"] is None or (span["max"] - span["min"]).days >= SHORT_WINDOW_DAYS:
+        return alt.Axis(labelFlush=True, labelOverlap=True)
+    return alt.Axis(labelFlush=True, labelOverlap=True, format="%b %d", tickCount="week")
+
+
+def _with_data(spec: dict[str, Any], tables: Mapping[str, pa.Table]) -> dict[str, Any]:
+    """``spec`` with each table's rows attached under the name its marks refer to."""
+    return {**spec, "datasets": {name: records(t, significant=CHART_DIGITS) for name, t in tables.items()}}
 
 
 def static_spec(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """A page spec for a still image: no invisible hover points, which only cost render time."""
-    mark = spec.get("mark")
+    """A page spec for a still image: a fixed width (there is no page to fit), and no invisible
+    hover points, which only cost render time."""
+    still = {**spec, "width": WIDTH} if spec.get("width") == "container" else dict(spec)
+    mark = still.get("mark")
     if isinstance(mark, dict) and "point" in mark:
-        return {**spec, "mark": {key: item for key, item in mark.items() if key != "point"}}
-    return dict(spec)
+        still["mark"] = {key: item for key, item in mark.items() if key != "point"}
+    if "layer" in still:
+        still["layer"] = [static_spec(layer) for layer in still["layer"]]
+    return still
 
 
 def _with_mark(chart: alt.Chart, mark: str) -> alt.Chart:
@@ -197,33 +365,35 @@ def _with_mark(chart: alt.Chart, mark: str) -> alt.Chart:
     raise ValueError(f"no chart for mark {mark!r}")
 
 
-def _quote(name: str) -> str:
-    """A column name as a Vega expression string literal."""
-    return "'" + name.replace("\\", "\\\\").replace("'", "\\'") + "'"
-
-
 def table_image_spec(figure: Figure, table: pa.Table) -> dict[str, Any]:
     """A static picture of a table figure, for its PNG/SVG (the page shows a real HTML table).
 
-    Vega-Lite has no table mark, so each column is a text mark placed side by side.
+    Vega-Lite has no table mark, so each column is a text mark placed side by side. The spec is
+    written as a plain dict: Altair's per-channel validation cost more than the drawing itself.
     """
     _check_columns(figure, table)
     head = table.slice(0, TABLE_IMAGE_ROWS)
     weighted = {figure.chart.y, *figure.chart.weights.values()}
+    weighted |= {name for name in head.column_names if name.startswith("share_")}
     columns = []
     for name, kind in zip(head.column_names, head.schema.types, strict=True):
+        text: dict[str, Any] = {"field": _field(name), "type": "nominal"}
+        longest = 10
         if vega_type(kind) == "quantitative":
-            number_format = figure.chart.y_format if name in weighted else _OTHER_NUMBER_FORMAT
-            text = alt.Text(_field(name), type="quantitative", format=number_format)
-            longest = 10
+            number_format = figure.chart.y_format if name in weighted else _tip_format(kind)["format"]
+            text = {"field": _field(name), "type": "quantitative", "format": number_format}
         else:
-            text = alt.Text(_field(name), type="nominal")
             longest = pc.max(pc.utf8_length(head[name].cast(pa.string()))).as_py() or 0
-        width = min(max(len(name), longest) * 7 + 12, 320)
+        header = title(name)
+        width = min(max(len(header), longest) * 7 + 12, 320)
         columns.append(
-            alt.Chart(title=alt.TitleParams(name, anchor="start", fontSize=12), width=width)
-            .mark_text(align="left", limit=width)
-            .encode(x=alt.value(0), y=alt.Y(f"{_ROW}:O", axis=None), text=text)
+            {
+                "title": {"text": header, "anchor": "start", "fontSize": 12},
+                "width": width,
+                "mark": {"type": "text", "align": "left", "limit": width},
+                "encoding": {"x": {"value": 0}, "y": {"field": _ROW, "type": "ordinal", "axis": None}, "text": text},
+            }
         )
     rows = head.append_column(_ROW, pa.array(range(head.num_rows), pa.int64()))
-    return _with_data(alt.hconcat(*columns, data=_DATA, spacing=8).configure_view(stroke=None).to_dict(), rows)
+    spec = {"data": {"name": _DATA.name}, "hconcat": columns, "spacing": 8, "config": {"view": {"stroke": None}}}
+    return _with_data(spec, {_DATA.name: rows})

@@ -1,4 +1,4 @@
-"""The report's files beside the HTML page: PNG and SVG per figure, CSV per figure, summary.json.
+"""The report's files beside the HTML page: PNG and SVG per figure, CSV and Parquet per figure, summary.json.
 
 These are what people paste into slides, load into a spreadsheet or diff between two runs, so
 each is written with no browser, no timestamps and sorted keys: the same study gives the same bytes.
@@ -12,6 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import vl_convert as vlc
 
 from tokencensus.report.jsonsafe import dumps
@@ -35,11 +36,20 @@ def write_images(specs: Mapping[str, dict[str, Any]], folder: Path, vl_version: 
         (folder / f"{figure_id}.png").write_bytes(vlc.svg_to_png(svg, scale=PNG_SCALE))
 
 
-def write_csvs(tables: Mapping[str, pa.Table], folder: Path) -> None:
-    """``<id>.csv`` with each figure's table, exactly as the study computed it."""
+def write_pdfs(specs: Mapping[str, dict[str, Any]], folder: Path, vl_version: str) -> None:
+    """``<id>.pdf`` for each Vega-Lite spec (vector, for print), rendered by vl-convert."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for figure_id, spec in specs.items():
+        (folder / f"{figure_id}.pdf").write_bytes(vlc.vegalite_to_pdf(spec, vl_version=vl_version))
+
+
+def write_tables(tables: Mapping[str, pa.Table], folder: Path) -> None:
+    """``<id>.csv`` (spreadsheets) and ``<id>.parquet`` (types kept, for programs) with each
+    figure's table, exactly as the study computed it."""
     folder.mkdir(parents=True, exist_ok=True)
     for figure_id, table in tables.items():
         pacsv.write_csv(table, folder / f"{figure_id}.csv")
+        pq.write_table(table, folder / f"{figure_id}.parquet", compression="zstd")
 
 
 def write_summary(path: Path, headlines: Mapping[str, Any], quality: Mapping[str, Any]) -> None:

@@ -24,6 +24,8 @@ from tokencensus import __version__
 from tokencensus.report.cells import Grid, grid, show
 from tokencensus.report.charts import VL_VERSION
 from tokencensus.report.jsonsafe import script_json
+from tokencensus.report.labels import title
+from tokencensus.report.presentation import key_numbers, published_view
 from tokencensus.study.figure import Figure, Section
 
 #: Section headings; the page follows the order of ``figure.Section``.
@@ -61,10 +63,11 @@ def vega_bundle() -> Markup:
 
 
 def _figure_view(figure: Figure, table: pa.Table | None, spec: Mapping[str, Any] | None) -> FigureView:
-    if table is None:
+    if table is None or table.num_rows == 0:
         return FigureView(figure, None, None, available=False)
     if figure.chart.mark == "table":
-        formats = {figure.chart.y: figure.chart.y_format} if figure.chart.y else {}
+        shares = {name: ".1%" for name in table.column_names if name.startswith("share_")}
+        formats = shares | ({figure.chart.y: figure.chart.y_format} if figure.chart.y else {})
         return FigureView(figure, None, grid(table, formats=formats), available=True)
     page_spec = {key: item for key, item in (spec or {}).items() if key != "$schema"}
     return FigureView(figure, Markup(script_json(page_spec)), None, available=True)
@@ -80,6 +83,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["show"] = show
+    env.filters["column_title"] = title
     env.globals["grid"] = grid
     return env
 
@@ -97,13 +101,13 @@ def render_page(
         (key, SECTION_TITLES[key], [view for view in views if view.figure.section == key])
         for key in typing.get_args(Section)
     ]
-    titles = {f.id: f.title for f in figures}
-    in_order = [f.id for f in figures if f.id in summary] + [key for key in summary if key not in titles]
-    headlines = [(key, titles.get(key, key), summary[key]) for key in in_order if summary[key]]
+    shown = {view.figure.id for view in views if view.available}
     template = _environment().get_template("report.html.j2")
     return template.render(
         sections=[section for section in sections if section[2]],
-        headlines=headlines,
+        key_numbers=[card for card in key_numbers(summary) if card.figure_id in shown],
+        published=published_view({key: item for key, item in summary.items() if key in shown}),
+        titles={f.id: f.title for f in figures},
         quality=quality,
         other_quality={key: item for key, item in quality.items() if key not in QUALITY_KEYS},
         version=__version__,

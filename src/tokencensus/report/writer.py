@@ -3,9 +3,10 @@
 ::
 
     out_dir/index.html          one self-contained page (no network), every figure interactive
-    out_dir/figures/<ID>.png    static image of each figure (and <ID>.svg)
-    out_dir/data/<ID>.csv       each figure's table
+    out_dir/figures/<ID>.png    static image of each figure (and <ID>.svg; <ID>.pdf with ``pdf``)
+    out_dir/data/<ID>.csv       each figure's table (and <ID>.parquet)
     out_dir/summary.json        {"figures": {id: headline numbers}, "quality": data-quality facts}
+    out_dir/report.pdf          with ``pdf``: the page printed by headless Chromium
 
 Figure ids become file names and HTML ids, so they are checked here before anything is written.
 """
@@ -20,8 +21,9 @@ from typing import Any
 
 import pyarrow as pa
 
+from tokencensus.report.browser import print_pdf, require_pdf_printer
 from tokencensus.report.charts import VL_VERSION, chart_spec, static_spec, table_image_spec
-from tokencensus.report.export import write_csvs, write_images, write_summary
+from tokencensus.report.export import write_images, write_pdfs, write_summary, write_tables
 from tokencensus.report.page import render_page
 from tokencensus.study.figure import Figure, Section
 
@@ -54,6 +56,8 @@ def write_report(
     tables: Mapping[str, pa.Table],
     summary: Mapping[str, Mapping[str, Any]],
     quality: Mapping[str, Any],
+    *,
+    pdf: bool = False,
 ) -> Path:
     """Write the report folder for ``figures`` and return the path of its index.html.
 
@@ -63,16 +67,29 @@ def write_report(
     ``quarantined`` ({reason: records}), ``unknown_models`` (table or records with slug, requests,
     tokens), ``sources`` (table, records or names), ``versions`` ({component: version}); any other
     key is listed as is. The same inputs always give byte-identical files.
+
+    ``pdf`` also writes each figure as a vector PDF and the whole page as ``report.pdf``, which
+    needs Playwright and a system Chromium: without them :class:`BrowserMissing` is raised
+    before anything is written.
     """
     _check_figures(figures)
+    if pdf:
+        require_pdf_printer()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     present = [figure for figure in figures if figure.id in tables]
-    specs = {f.id: chart_spec(f, tables[f.id]) for f in present if f.chart.mark != "table"}
+    specs = {
+        f.id: chart_spec(f, tables[f.id], tables.get(f.chart.markers) if f.chart.markers else None)
+        for f in present
+        if f.chart.mark != "table" and tables[f.id].num_rows
+    }
     images = {f.id: _image_spec(f, tables[f.id], specs.get(f.id)) for f in present}
     write_images(images, out_dir / "figures", VL_VERSION)
-    write_csvs({f.id: tables[f.id] for f in present}, out_dir / "data")
+    write_tables({f.id: tables[f.id] for f in present}, out_dir / "data")
     write_summary(out_dir / "summary.json", {f.id: summary.get(f.id, {}) for f in figures}, quality)
     index = out_dir / "index.html"
     index.write_text(render_page(figures, tables, specs, summary, quality), encoding="utf-8")
+    if pdf:
+        write_pdfs(images, out_dir / "figures", VL_VERSION)
+        print_pdf(index, out_dir / "report.pdf")
     return index

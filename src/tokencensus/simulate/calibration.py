@@ -40,8 +40,8 @@ MODELS: tuple[ModelSpec, ...] = (
     M("anthropic/claude-opus-4.5", "anthropic/claude-4.5-opus-20251124", "2025-11-24", 1.5),
     M("openai/gpt-4o", "", "2024-05-13", 2.0, 120),
     M("openai/gpt-4o-mini", "", "2024-07-18", 3.0, 300),
-    M("openai/o1-mini", "", "2024-09-12", 0.4, 60),
-    M("openai/o1", "openai/o1-2024-12-17", "2024-12-17", 0.3, 60),
+    M("openai/o1-mini", "", "2024-09-12", 0.1, 60),
+    M("openai/o1", "openai/o1-2024-12-17", "2024-12-17", 0.05, 60),
     M("openai/o3-mini", "openai/o3-mini-2025-01-31", "2025-01-31", 0.8, 90),
     M("openai/gpt-4.1", "openai/gpt-4.1-2025-04-14", "2025-04-14", 1.5),
     M("openai/gpt-4.1-mini", "openai/gpt-4.1-mini-2025-04-14", "2025-04-14", 1.0),
@@ -79,7 +79,7 @@ MODELS: tuple[ModelSpec, ...] = (
     M("qwen/qwen3-235b-a22b-2507", "qwen/qwen3-235b-a22b-07-25", "2025-07-22", 1.5),
     M("qwen/qwen3-next-80b-a3b-instruct", "qwen/qwen3-next-80b-a3b-instruct-2509", "2025-09-11", 1.0),
     M("deepseek/deepseek-chat", "deepseek/deepseek-chat-v3", "2024-12-26", 3.0, 90),
-    M("deepseek/deepseek-r1", "", "2025-01-20", 3.0, 120),
+    M("deepseek/deepseek-r1", "", "2025-01-20", 0.8, 150),
     M("deepseek/deepseek-r1-distill-llama-70b", "", "2025-01-23", 0.3, 60),
     M("deepseek/deepseek-chat-v3-0324", "", "2025-03-24", 3.0, 200),
     M("deepseek/deepseek-r1-0528", "", "2025-05-28", 2.0),
@@ -124,33 +124,37 @@ del M
 UNKNOWN_MODEL = "acme/skylark-7b"
 UNKNOWN_MODEL_RATE = 1e-3
 
-#: Dates at which every time curve below is given (linear in between, flat outside).
-KNOTS = ("2024-11-04", "2025-01-13", "2025-02-17", "2025-04-14", "2025-06-16", "2025-08-04", "2025-09-22", "2025-11-30")
+#: Dates at which every time curve below is given (linear in between, flat outside). The last
+#: week is its own knot: Gemini 3 Pro (2025-11-18) ends Anthropic's hold on programming that week.
+KNOTS = ("2024-11-04", "2025-01-13", "2025-02-17", "2025-04-14", "2025-06-16", "2025-08-04", "2025-09-22",
+         "2025-11-16", "2025-11-23")
 
 #: Weekly token share of each source type (closed is what remains). China open: 1.2% late 2024,
-#: the DeepSeek R1 peak in February, the Qwen3-Coder / Kimi K2 / GLM 4.5 peak in summer.
+#: the DeepSeek R1 peak in February, the Qwen3-Coder / Kimi K2 / GLM 4.5 surge from the summer.
+#: Whole-window token totals weigh late weeks most (volume grows ~10x), so China's late share sets
+#: its authors' totals against RoW's (the report's 64:36) while the weekly means stay near 13%.
 GROUP_SHARE = {
-    "open_china": (0.012, 0.07, 0.29, 0.09, 0.08, 0.21, 0.13, 0.22),
-    "open_row": (0.22, 0.19, 0.12, 0.15, 0.13, 0.11, 0.10, 0.10),
+    "open_china": (0.012, 0.05, 0.29, 0.05, 0.04, 0.17, 0.22, 0.27, 0.28),
+    "open_row": (0.24, 0.21, 0.13, 0.16, 0.13, 0.09, 0.075, 0.07, 0.07),
 }
 
 #: Relative token pull of each closed author over time (normalised among authors with a live model).
 CLOSED_AUTHOR_CURVE = {
-    "Anthropic": (0.40, 0.44, 0.46, 0.48, 0.50, 0.55, 0.57, 0.50),
-    "Google": (0.18, 0.16, 0.18, 0.20, 0.24, 0.24, 0.22, 0.24),
-    "OpenAI": (0.34, 0.33, 0.30, 0.24, 0.16, 0.13, 0.13, 0.14),
-    "xAI": (0.01, 0.02, 0.02, 0.03, 0.03, 0.04, 0.08, 0.11),
-    "Qwen": (0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01),
-    "Mistral": (0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01),
-    "Amazon": (0.02, 0.02, 0.02, 0.01, 0.01, 0.01, 0.01, 0.01),
+    "Anthropic": (0.40, 0.45, 0.50, 0.50, 0.50, 0.56, 0.64, 0.69, 0.45),
+    "Google": (0.18, 0.16, 0.18, 0.20, 0.24, 0.24, 0.22, 0.23, 0.36),
+    "OpenAI": (0.34, 0.33, 0.30, 0.24, 0.16, 0.13, 0.13, 0.14, 0.14),
+    "xAI": (0.01, 0.02, 0.02, 0.03, 0.03, 0.04, 0.08, 0.10, 0.10),
+    "Qwen": (0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01),
+    "Mistral": (0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01),
+    "Amazon": (0.02, 0.02, 0.02, 0.01, 0.01, 0.01, 0.01, 0.01, 0.01),
 }
 
 #: Time trend of some open authors' pull (1 elsewhere): Qwen and the Chinese labs grow into 2025
 #: while DeepSeek leads early; Meta and Mistral fade.
 OPEN_AUTHOR_TREND = {
-    "Qwen": (0.3, 0.3, 0.3, 0.6, 1.0, 1.2, 1.2, 1.2),
-    "Meta": (1.5, 1.5, 1.3, 1.2, 1.0, 0.8, 0.7, 0.7),
-    "Mistral": (1.3, 1.3, 1.2, 1.1, 1.0, 0.9, 0.8, 0.8),
+    "Qwen": (0.3, 0.3, 0.3, 0.6, 1.0, 1.2, 1.2, 1.2, 1.2),
+    "Meta": (1.5, 1.5, 1.3, 1.2, 1.0, 0.8, 0.7, 0.7, 0.7),
+    "Mistral": (1.3, 1.3, 1.2, 1.1, 1.0, 0.9, 0.8, 0.8, 0.8),
 }
 
 #: Open-weight tokens by author over the window, in trillions (the report's top 10); the small
@@ -161,51 +165,75 @@ OPEN_AUTHOR_TOKENS = {
     "Nous Research": 0.55, "Sao10K": 0.5, "Gryphe": 0.5, "TheDrummer": 0.45, "NVIDIA": 0.3, "Microsoft": 0.3,
 }
 
+#: Leaf labels of the task taxonomy (classify/taxonomy.yaml, in its order): the ground truth of
+#: every request is one of these; truth.json rolls them up to the report's 12 categories.
 CATEGORIES = (
-    "programming", "roleplay", "translation", "technology", "science", "health", "finance", "legal",
-    "marketing", "seo", "academia", "trivia", "other",
+    "programming", "roleplay", "creative_writing", "adult", "translation", "technology", "science", "health",
+    "finance", "legal", "marketing", "academia", "trivia", "productivity", "other",
 )
 
-#: Token-weighted category mix per traffic profile, early (first knot) and late (last knot).
-#: Order follows CATEGORIES. Open China: roleplay ~33%, programming + technology ~39%; open RoW
-#: is mostly roleplay so all open weights come to ~52% roleplay.
+#: How the report's roleplay traffic splits into leaf labels. Its sub-tags are roleplaying games
+#: 58-60%, writers resources 15.6% and adult 15.4%; the taxonomy rolls creative_writing and adult up
+#: into roleplay as the last two, and the roleplay leaf's own sub-category (SUBCATEGORIES) carries
+#: roleplaying games, the ~10% rest having no sub-tag.
+ROLEPLAY_FAMILY = {"roleplay": 0.69, "creative_writing": 0.156, "adult": 0.154}
+
+
+def _mix(roleplay: float = 0.0, **leaves: float) -> dict[str, float]:
+    """A token mix over leaf labels, ``roleplay`` being the whole family (ROLEPLAY_FAMILY)."""
+    return {**{leaf: roleplay * share for leaf, share in ROLEPLAY_FAMILY.items()}, **leaves}
+
+
+#: Token-weighted mix of leaf labels per traffic profile, early (first knot) and late (last knot);
+#: unnamed leaves get none. Open China: roleplay ~33%, programming + technology ~39%; open RoW is
+#: mostly roleplay so all open weights come to ~52% roleplay.
 CATEGORY_MIX = {
-    "anthropic": ((0.26, 0.11, 0.03, 0.14, 0.05, 0.02, 0.03, 0.02, 0.05, 0.02, 0.06, 0.04, 0.08),
-                  (0.88, 0.02, 0.005, 0.04, 0.01, 0.003, 0.005, 0.002, 0.01, 0.005, 0.01, 0.002, 0.008)),
-    "closed": ((0.03, 0.20, 0.08, 0.12, 0.08, 0.05, 0.05, 0.03, 0.08, 0.04, 0.10, 0.06, 0.08),
-               (0.30, 0.14, 0.05, 0.10, 0.06, 0.03, 0.04, 0.02, 0.05, 0.03, 0.07, 0.04, 0.07)),
-    "coder": ((0.85, 0.0, 0.0, 0.10, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.02, 0.0, 0.02),
-              (0.90, 0.0, 0.0, 0.07, 0.01, 0.0, 0.0, 0.0, 0.0, 0.0, 0.01, 0.0, 0.01)),
-    "open_china": ((0.10, 0.45, 0.05, 0.14, 0.05, 0.02, 0.03, 0.01, 0.04, 0.02, 0.04, 0.03, 0.03),
-                   (0.30, 0.30, 0.04, 0.10, 0.05, 0.02, 0.03, 0.01, 0.04, 0.02, 0.04, 0.03, 0.04)),
-    "open_row": ((0.04, 0.84, 0.04, 0.03, 0.01, 0.01, 0.01, 0.005, 0.01, 0.005, 0.01, 0.01, 0.02),
-                 (0.07, 0.80, 0.04, 0.04, 0.02, 0.01, 0.01, 0.005, 0.01, 0.005, 0.01, 0.01, 0.02)),
+    "anthropic": (
+        _mix(0.12, programming=0.25, translation=0.03, technology=0.14, science=0.05, health=0.02, finance=0.03,
+             legal=0.02, marketing=0.07, academia=0.06, trivia=0.04, productivity=0.05, other=0.03),
+        _mix(0.02, programming=0.90, translation=0.005, technology=0.03, science=0.01, health=0.003, finance=0.005,
+             legal=0.002, marketing=0.01, academia=0.005, trivia=0.002, productivity=0.005, other=0.003)),
+    "closed": (
+        _mix(0.20, programming=0.03, translation=0.08, technology=0.12, science=0.08, health=0.05, finance=0.05,
+             legal=0.03, marketing=0.12, academia=0.10, trivia=0.06, productivity=0.05, other=0.03),
+        _mix(0.15, programming=0.34, translation=0.04, technology=0.09, science=0.05, health=0.03, finance=0.03,
+             legal=0.02, marketing=0.07, academia=0.06, trivia=0.04, productivity=0.04, other=0.03)),
+    "coder": (
+        _mix(programming=0.85, technology=0.10, science=0.01, academia=0.02, other=0.02),
+        _mix(programming=0.90, technology=0.07, science=0.01, academia=0.01, other=0.01)),
+    "open_china": (
+        _mix(0.48, programming=0.04, translation=0.05, technology=0.17, science=0.05, health=0.02, finance=0.03,
+             legal=0.01, marketing=0.06, academia=0.04, trivia=0.03, productivity=0.015, other=0.015),
+        _mix(0.34, programming=0.24, translation=0.04, technology=0.14, science=0.05, health=0.02, finance=0.03,
+             legal=0.01, marketing=0.03, academia=0.04, trivia=0.03, productivity=0.015, other=0.015)),
+    "open_row": (
+        _mix(0.86, programming=0.04, translation=0.04, technology=0.03, science=0.01, health=0.01, finance=0.01,
+             legal=0.005, marketing=0.015, academia=0.01, trivia=0.01, productivity=0.01, other=0.01),
+        _mix(0.84, programming=0.06, translation=0.03, technology=0.03, science=0.01, health=0.01, finance=0.01,
+             legal=0.005, marketing=0.015, academia=0.01, trivia=0.01, productivity=0.01, other=0.01)),
 }
 #: How far each profile's mix has moved from early to late (programming takes off in mid-2025).
-MIX_PROGRESS = (0.0, 0.02, 0.06, 0.2, 0.45, 0.7, 0.85, 1.0)
+MIX_PROGRESS = (0.0, 0.02, 0.06, 0.2, 0.45, 0.7, 0.85, 0.98, 1.0)
 CODER_MARKERS = ("coder", "codex", "code-fast", "devstral")
 
-#: Sub-categories with their shares inside each category (STUDY.md Taxonomy).
+#: Sub-category shares of the leaves the taxonomy gives sub-categories (its ids; STUDY.md
+#: Taxonomy); the rest of a leaf (1 - the sum) has no sub-category, and so have the other leaves.
 SUBCATEGORIES = {
-    "programming": {"general": 0.67, "development tools": 0.264, "scripting languages": 0.066},
-    "roleplay": {"roleplaying games": 0.59, "writers resources": 0.156, "adult": 0.154, "other": 0.1},
-    "translation": {"foreign language resources": 0.7, "other": 0.3},
-    "technology": {"computers & electronics": 0.6, "internet & telecom": 0.4},
-    "science": {"machine learning & ai": 0.804, "other sciences": 0.196},
-    "health": {"medical": 0.7, "fitness & wellness": 0.3},
-    "finance": {"investing": 0.5, "accounting & banking": 0.5},
-    "legal": {"law & government": 1.0},
-    "marketing": {"advertising": 0.6, "copywriting": 0.4},
-    "seo": {"search engine optimization": 1.0},
-    "academia": {"education": 0.7, "research": 0.3},
-    "trivia": {"general knowledge": 1.0},
-    "other": {"other": 1.0},
+    "programming": {"general": 0.67, "development_tools": 0.264, "scripting_languages": 0.066},
+    "roleplay": {"roleplaying_games": 0.59 / ROLEPLAY_FAMILY["roleplay"]},
+    "translation": {"foreign_language_resources": 0.7, "other": 0.3},
+    "science": {"machine_learning_ai": 0.804, "other_sciences": 0.196},
 }
 
-#: Mean prompt / completion tokens per request (log-normal draws), early -> late.
-PROMPT_MEAN = {"programming": (8_000, 25_000), "roleplay": (2_500, 7_000), "default": (1_500, 5_000)}
+#: Mean prompt / completion tokens per request (log-normal draws), early -> late. The mixes above
+#: are token-weighted, so the mean prompt is a harmonic mix, 1 / sum(token share / length): with
+#: programming over half the late tokens at ~24K, a mean near 6.3K leaves ~3.5K for the rest, so
+#: the large other categories (roleplay, technology: ~5K over the window) are long and the small
+#: ones (translation, trivia, ...) short.
+PROMPT_MEAN = {"programming": (8_000, 24_000), **dict.fromkeys(ROLEPLAY_FAMILY, (3_400, 6_200)),
+               "technology": (2_800, 6_000), "default": (1_100, 2_100)}
 PROMPT_SIGMA = 1.0
-COMPLETION_MEAN = (140.0, 250.0)
+COMPLETION_MEAN = (140.0, 230.0)
 COMPLETION_SIGMA = 0.9
 REASONING_COMPLETION_FACTOR = 2.5  # a reasoning turn's completion is this much longer
 REASONING_SHARE_OF_COMPLETION = (0.4, 0.85)  # reasoning tokens / completion, uniform range
@@ -238,9 +266,12 @@ COUNTRIES = {
     "AU": ("Oceania", 1.0), "NZ": ("Oceania", 0.18),
     "ZA": ("Africa", 0.2), "NG": ("Africa", 0.16), "EG": ("Africa", 0.1),
 }
-#: Relative drift of each continent's share over the window (Asia's spend 13% -> 31%); the
-#: planner centres it on the token-weighted mean time so whole-window shares stay as above.
-CONTINENT_DRIFT = {"Asia": 0.75, "North America": -0.44}
+#: Relative drift of each continent's share over the window (Asia's spend 13% -> 31%), and how far
+#: it has gone at each knot: fast through the first half of 2025, then levelling off. The planner
+#: centres it on the token-weighted mean, so whole-window shares stay as above; as most tokens are
+#: late, a linear drift would overshoot 31% at the end to keep Asia's whole-window 28.6%.
+CONTINENT_DRIFT = {"Asia": 0.68, "North America": -0.40}
+CONTINENT_DRIFT_PROGRESS = (0.0, 0.25, 0.42, 0.62, 0.78, 0.88, 0.94, 0.99, 1.0)
 
 #: Activity retention by months since first use (month 0 = 1). Later cohorts of every model use
 #: DEFAULT; the report's foundational cohorts keep ~40% at month 5; DeepSeek R1's April cohort
@@ -298,11 +329,12 @@ TARGETS = {
     "programming_share_early_2025": 0.11,
     "programming_share_late_2025": 0.50,
     "anthropic_programming_share_before_2025_11_17": 0.60,
+    "anthropic_programming_share_week_of_2025_11_17_max": 0.60,
     "roleplay_share_of_open": 0.52,
     "china_open_roleplay_share": 0.33,
     "china_open_programming_technology_share": 0.39,
     "programming_avg_prompt_tokens": 20_000,
-    "other_avg_prompt_tokens": 5_000,
+    "other_large_categories_avg_prompt_tokens": 5_000,
     "foundational_retention_month5": 0.40,
     "asia_spend_share_first_month": 0.13,
     "asia_spend_share_last_month": 0.31,

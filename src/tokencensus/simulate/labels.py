@@ -1,7 +1,10 @@
-"""The ground-truth task of each request (category and sub-category), kept apart from the log.
+"""The ground-truth task of each request (taxonomy leaf label and sub-category), kept apart from the log.
 
 Why a separate file: a gateway log never says what a request was about; the study estimates that
-from a classified sample of prompts. labels.parquet is the answer key that estimate is checked against.
+from a classified sample of prompts. labels.parquet is the answer key that estimate is checked
+against, in the classifier's own terms: a leaf label of the taxonomy and, where the taxonomy has
+them, a sub-category id (null where none applies), so the study rolls both up exactly as it rolls
+up a classifier's output.
 """
 
 from __future__ import annotations
@@ -11,26 +14,25 @@ import pyarrow as pa
 
 from tokencensus.simulate import calibration as cal
 
-_NAMES = [name for c in cal.CATEGORIES for name in cal.SUBCATEGORIES[c]]
-SUBCATEGORY_NAMES = list(dict.fromkeys(_NAMES))  # "other" recurs; a dictionary must not repeat values
-_CODE = np.array([SUBCATEGORY_NAMES.index(n) for n in _NAMES], dtype=np.int16)
-_WIDTH = max(len(v) for v in cal.SUBCATEGORIES.values())
-_CUMULATIVE = np.array([np.pad(np.cumsum(list(cal.SUBCATEGORIES[c].values())), (0, _WIDTH - len(cal.SUBCATEGORIES[c])),
-                               constant_values=np.inf) for c in cal.CATEGORIES])
-_COUNT = np.array([len(cal.SUBCATEGORIES[c]) for c in cal.CATEGORIES])
-_FIRST = np.cumsum(_COUNT) - _COUNT
+SUBCATEGORY_NAMES = sorted({name for subs in cal.SUBCATEGORIES.values() for name in subs})
+_SUBS = [cal.SUBCATEGORIES.get(c, {}) for c in cal.CATEGORIES]
+_WIDTH = max(len(s) for s in _SUBS)
+#: Per leaf: cumulative sub-category shares (inf pads; a total of 1 counts as inf against rounding)
+#: and their codes; a draw past the last share gets code -1, a null.
+_CUMULATIVE = np.array([np.pad(np.cumsum(list(s.values())), (0, _WIDTH - len(s)), constant_values=np.inf) for s in _SUBS])
+_CUMULATIVE[np.isclose(_CUMULATIVE, 1.0)] = np.inf
+_CODES = np.array([[SUBCATEGORY_NAMES.index(n) for n in s] + [-1] * (_WIDTH - len(s) + 1) for s in _SUBS], dtype=np.int16)
 
-SCHEMA = pa.schema([("request_id", pa.string()), ("category", pa.dictionary(pa.int8(), pa.string())),
+SCHEMA = pa.schema([("request_id", pa.string()), ("label", pa.dictionary(pa.int8(), pa.string())),
                     ("subcategory", pa.dictionary(pa.int16(), pa.string()))])
 
 
-def label_table(request_id: pa.StringArray, category: np.ndarray, rng: np.random.Generator) -> pa.Table:
-    """request_id, category, subcategory (drawn with the taxonomy's sub-category shares)."""
-    slot = (rng.random(len(category))[:, None] > _CUMULATIVE[category]).sum(axis=1)
-    slot = np.minimum(slot, _COUNT[category] - 1)  # guards against shares summing to just under 1
+def label_table(request_id: pa.StringArray, label: np.ndarray, rng: np.random.Generator) -> pa.Table:
+    """request_id, label (leaf index into CATEGORIES), subcategory drawn with SUBCATEGORIES' shares."""
+    slot = (rng.random(len(label))[:, None] >= _CUMULATIVE[label]).sum(axis=1)
+    code = _CODES[label, slot]
     return pa.table({
         "request_id": request_id,
-        "category": pa.DictionaryArray.from_arrays(pa.array(category.astype(np.int8)), pa.array(cal.CATEGORIES)),
-        "subcategory": pa.DictionaryArray.from_arrays(pa.array(_CODE[_FIRST[category] + slot]),
-                                                      pa.array(SUBCATEGORY_NAMES)),
+        "label": pa.DictionaryArray.from_arrays(pa.array(label.astype(np.int8)), pa.array(cal.CATEGORIES)),
+        "subcategory": pa.DictionaryArray.from_arrays(pa.array(code, mask=code < 0), pa.array(SUBCATEGORY_NAMES)),
     }, schema=SCHEMA)

@@ -136,11 +136,10 @@ class Plan:
 def _token_shares(models: Models, days: np.ndarray, life: np.ndarray, open_scale: np.ndarray) -> np.ndarray:
     """Planned token share of each model per day (rows sum to 1), given each model's lifecycle pull."""
     authors, author_ix = np.unique(models.author.astype(str), return_inverse=True)
-    key = models.group.astype(np.int64) * len(authors) + author_ix
-    onehot = np.zeros((len(models), len(GROUPS) * len(authors)))
-    onehot[np.arange(len(models)), key] = 1.0
-    author_life = life @ onehot  # (days, group x author)
-    within_author = life / np.where(author_life @ onehot.T > 0, author_life @ onehot.T, 1.0)
+    key = models.group.astype(np.int64) * len(authors) + author_ix  # each model's (group, author) column
+    author_life = np.zeros((len(days), len(GROUPS) * len(authors)))
+    np.add.at(author_life, (slice(None), key), life)  # (days, group x author); sums, not BLAS (tiny matrices)
+    within_author = life / np.where(author_life[:, key] > 0, author_life[:, key], 1.0)
 
     pull = np.zeros((len(days), len(GROUPS) * len(authors)))
     for name, curve in cal.CLOSED_AUTHOR_CURVE.items():
@@ -150,27 +149,28 @@ def _token_shares(models: Models, days: np.ndarray, life: np.ndarray, open_scale
         trend[:, list(authors).index(name)] = knot_curve(curve, days)
     pull[:, len(authors):] = np.tile(open_scale * trend, 2)
     pull = np.where(author_life > 0, pull, 0.0)
-    group_onehot = np.repeat(np.eye(len(GROUPS)), len(authors), axis=0)  # (group x author, groups)
-    group_pull = pull @ group_onehot
-    within_group = pull / np.where(group_pull @ group_onehot.T > 0, group_pull @ group_onehot.T, 1.0)
+    group_pull = pull.reshape(len(days), len(GROUPS), len(authors)).sum(axis=2)
+    group_total = np.repeat(group_pull, len(authors), axis=1)
+    within_group = pull / np.where(group_total > 0, group_total, 1.0)
 
     share = np.stack(
         [np.zeros(len(days))] + [knot_curve(cal.GROUP_SHARE[g], days) for g in GROUPS[1:]], axis=1
     )
     share = np.where(group_pull > 0, share, 0.0)
     share[:, 0] = 1.0 - share[:, 1:].sum(axis=1)
-    author_share = within_group * (share @ group_onehot.T)
-    return within_author * (author_share @ onehot.T)
+    author_share = within_group * np.repeat(share, len(authors), axis=1)
+    return within_author * author_share[:, key]
 
 
-def _country_mix(frac: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Planned country shares per row of ``frac``: whole-window shares tilted by continent drift."""
+def _country_mix(progress: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Planned country shares per row of ``progress`` (how far the continent drift has gone):
+    whole-window shares tilted by the drift, centred on the ``weight``-ed mean progress."""
     base = country_shares()
     continents = np.array([cal.COUNTRIES[c][0] for c in cal.COUNTRIES])
     drift = np.array([cal.CONTINENT_DRIFT.get(k, 0.0) for k in continents])
     drift -= (base * drift).sum() / base.sum()  # keep the total at 1 before normalising
-    centre = np.average(frac, weights=weight)
-    mix = base[None, :] * (1.0 + np.outer(frac - centre, drift))
+    centre = np.average(progress, weights=weight)
+    mix = base[None, :] * (1.0 + np.outer(progress - centre, drift))
     return mix / mix.sum(axis=1, keepdims=True)
 
 
@@ -186,7 +186,8 @@ def build_plan(models: Models, start: date, end: date, total_requests: int, rng:
     """Plan the window; open-weight author pulls are rescaled until author token totals fit the report."""
     days = np.arange(start.toordinal(), end.toordinal() + 1)
     frac = window_fraction(days)
-    mixes = np.array([cal.CATEGORY_MIX[p] for p in PROFILES])  # (profiles, 2, categories)
+    mixes = np.array([[[mix.get(c, 0.0) for c in cal.CATEGORIES] for mix in cal.CATEGORY_MIX[p]]
+                      for p in PROFILES])  # (profiles, early/late, categories)
     shift = knot_curve(cal.MIX_PROGRESS, days)
     cat_mix = mixes[models.profile, 0][None] + shift[:, None, None] * (
         mixes[models.profile, 1] - mixes[models.profile, 0]
@@ -225,12 +226,13 @@ def build_plan(models: Models, start: date, end: date, total_requests: int, rng:
     cell = share[:, :, None] * cat_mix / expected
     cell_p = (cell / cell.sum(axis=(1, 2), keepdims=True)).reshape(len(days), -1)
     month = month_index(days)
-    month_frac = np.array([frac[month == k].mean() for k in range(month.max() + 1)])
+    drift = knot_curve(cal.CONTINENT_DRIFT_PROGRESS, days)
+    month_drift = np.array([drift[month == k].mean() for k in range(month.max() + 1)])
     month_tokens = np.bincount(month, weights=requests * tokens_per_request)
     return Plan(
         days=days, frac=frac, requests=requests, cell_p=cell_p,
         prompt_mean=p_mean, completion_mean=c_mean, reasoning_p=reasoning_p,
-        country_p=_country_mix(month_frac, month_tokens),
+        country_p=_country_mix(month_drift, month_tokens),
     )
 
 

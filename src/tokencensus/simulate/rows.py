@@ -28,6 +28,8 @@ RAW_FINISH = {
     "openai": ("stop", "length", "tool_calls", "content_filter", "error", ""),
 }
 TOOL_CALLS, CANCELLED = FINISH.index("tool_calls"), FINISH.index("")
+PROGRAMMING = cal.CATEGORIES.index("programming")
+ROLEPLAY_FAMILY = [cal.CATEGORIES.index(c) for c in cal.ROLEPLAY_FAMILY]  # the leaves roleplay apps serve
 EPOCH_DAY = 719163  # date(1970, 1, 1).toordinal()
 
 
@@ -175,7 +177,7 @@ def draw_month(
     closed_ix = np.array([list(cal.CLOSED_HOSTS).index(a) + 2 if a in cal.CLOSED_HOSTS else 1 for a in models.author])
     host_group = np.where(free, 0, np.where(models.open_weights[model], 1, closed_ix[model]))
     host, host_vocab = _pick(host_tables, host_group, rng)
-    app_group = np.where(category == 0, 0, np.where(category == 1, 1, 2))
+    app_group = np.where(category == PROGRAMMING, 0, np.where(np.isin(category, ROLEPLAY_FAMILY), 1, 2))
     app, app_vocab = _pick([cal.APPS["programming"], cal.APPS["roleplay"], cal.APPS["default"]], app_group, rng)
 
     unknown = rng.random(n) < cal.UNKNOWN_MODEL_RATE

@@ -6,7 +6,9 @@ can be compared. Definitions follow STUDY.md: tokens = prompt + completion; week
 on Monday; shares are of all valid tokens, so rows of a model no catalog knows count in no source
 group (``share_unknown``); a request counts as reasoning when its model's flag is "yes", or
 "hybrid" with reasoning tokens > 0. ``cost_usd`` totals are ``cost_total`` as logged; spend shares
-by continent leave BYOK rows out (the study's effective cost).
+by continent leave BYOK rows out (the study's effective cost). Requests carry taxonomy leaf labels;
+category numbers are of the report's 12 categories, rolled up by the package taxonomy as the study
+rolls up a classifier's labels.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from typing import Any
 
 import numpy as np
 
+from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.simulate import calibration as cal
 from tokencensus.simulate.plan import Models
 from tokencensus.simulate.rows import EPOCH_DAY, TOOL_CALLS, MonthRows
 from tokencensus.simulate.users import CONTINENTS, COUNTRY_CODES, COUNTRY_CONTINENT, UserPool
 from tokencensus.simulate.writer import BAD_KINDS, Injection
 
-PROGRAMMING, ROLEPLAY, TECHNOLOGY = (cal.CATEGORIES.index(c) for c in ("programming", "roleplay", "technology"))
+_TAXONOMY = load_taxonomy()
+REPORT12 = _TAXONOMY.categories("report12")
+#: (leaf label, report-12 category) one-hot: ``leaf_axis @ ROLLUP`` sums leaves into categories.
+ROLLUP = np.eye(len(REPORT12))[[REPORT12.index(_TAXONOMY.rollup(c, "report12")) for c in cal.CATEGORIES]]
+PROGRAMMING, ROLEPLAY, TECHNOLOGY = (REPORT12.index(c) for c in ("programming", "roleplay", "technology"))
+LARGE_CATEGORIES = 2  # "other large categories": this many largest by tokens, programming aside
 
 
 MEASURES = ("tokens", "requests", "cost_usd", "prompt", "completion")
@@ -33,7 +41,7 @@ MEASURES = ("tokens", "requests", "cost_usd", "prompt", "completion")
 class Truth:
     """Running sums over the valid rows of every month written so far.
 
-    One cube of sums by (week, model, category, reasoning?, tool call?) holds everything weekly and
+    One cube of sums by (week, model, leaf label, reasoning?, tool call?) holds everything weekly and
     per model; country tokens, spend by continent and the users of the retention models are kept beside.
     """
 
@@ -41,10 +49,11 @@ class Truth:
     pool: UserPool
     start: date
     end: date
-    cube: np.ndarray = field(init=False)  # (measure, week, model, category, reasoning, tool call)
+    cube: np.ndarray = field(init=False)  # (measure, week, model, leaf label, reasoning, tool call)
     country_tokens: np.ndarray = field(init=False)
     month_spend: dict[str, np.ndarray] = field(default_factory=dict)
-    cohort_users: dict[int, list[tuple[int, np.ndarray]]] = field(default_factory=dict)
+    cohort_users: dict[int, list[tuple[int, np.ndarray]]] = field(default_factory=dict)  # closed months' users
+    month_users: np.ndarray = field(init=False)  # (retention model, account): seen in the current month
     months: list[str] = field(default_factory=list)
     injected: dict[str, int] = field(default_factory=lambda: dict.fromkeys(BAD_KINDS + ("unknown_model_rows",), 0))
     users_seen: np.ndarray = field(init=False)  # bool per account: made at least one request
@@ -58,6 +67,7 @@ class Truth:
         self.users_seen = np.zeros(len(self.pool), dtype=bool)
         ids = list(self.models.ids)
         self.retention_models = {ids.index(m): m for m in cal.RETENTION_MODELS if m in ids}
+        self.month_users = np.zeros((len(self.retention_models), len(self.pool)), dtype=bool)
         self.group = np.append(self.models.group.astype(np.int64), 3)  # 3 = the unknown slug
         self.reasoning_flag = np.append(self.models.reasoning, 0)
 
@@ -70,8 +80,9 @@ class Truth:
         self.users_seen[rows.user] = True
         if not valid.all():
             rows = rows.take(np.flatnonzero(valid))
-        new_month = not self.months or self.months[-1] != month
-        if new_month:
+        if not self.months or self.months[-1] != month:
+            self.cohort_users = self._monthly_users()
+            self.month_users[:] = False
             self.months.append(month)
         week = (rows.ts_ms // 86_400_000 + EPOCH_DAY - self.monday.toordinal()) // 7
         flag = self.reasoning_flag[rows.model]
@@ -85,13 +96,16 @@ class Truth:
         self.country_tokens += np.bincount(country, weights=tokens, minlength=len(COUNTRY_CODES))
         spend = np.bincount(COUNTRY_CONTINENT[country], weights=rows.cost_total * ~rows.byok, minlength=len(CONTINENTS))
         self.month_spend[month] = self.month_spend.get(month, 0) + spend
-        for m in self.retention_models:
-            users = np.unique(rows.user[rows.model == m])
-            monthly = self.cohort_users.setdefault(m, [])
-            if new_month:
-                monthly.append((len(self.months) - 1, users))
-            else:
-                monthly[-1] = (monthly[-1][0], np.union1d(monthly[-1][1], users))
+        for i, m in enumerate(self.retention_models):
+            self.month_users[i, rows.user[rows.model == m]] = True
+
+    def _monthly_users(self) -> dict[int, list[tuple[int, np.ndarray]]]:
+        """(month, its distinct users) of each retention model, the current month included."""
+        if not self.months:
+            return {}
+        month = len(self.months) - 1
+        return {m: self.cohort_users.get(m, []) + [(month, np.flatnonzero(self.month_users[i]))]
+                for i, m in enumerate(self.retention_models)}
 
     def weekly_sums(self) -> dict[str, np.ndarray]:
         """Per-week totals (tokens by source group, reasoning, tool calls, programming, ...)."""
@@ -101,21 +115,24 @@ class Truth:
             sums[name] = tokens_wm[:, self.group == g].sum(axis=1)
         sums["reasoning"] = self.cube[0, :, :, :, 1].sum(axis=(1, 2, 3))
         sums["tool_calls"] = self.cube[0, :, :, :, :, 1].sum(axis=(1, 2, 3))
-        sums["programming"] = self.cube[0, :, :, PROGRAMMING].sum(axis=(1, 2, 3))
+        programming = (self.cube[0].sum(axis=(3, 4)) @ ROLLUP)[:, :, PROGRAMMING]  # (week, model)
+        sums["programming"] = programming.sum(axis=1)
+        sums["anthropic_programming"] = programming[:, :-1][:, self.models.author == "Anthropic"].sum(axis=1)
         return sums
 
     def _cohorts(self) -> dict[str, dict[str, list[float]]]:
         result: dict[str, dict[str, list[float]]] = {}
-        for m, monthly in self.cohort_users.items():
-            seen = np.zeros(0, dtype=np.int64)
+        for m, monthly in self._monthly_users().items():
+            active = np.zeros((len(monthly), len(self.pool)), dtype=bool)  # (month, account)
+            for k, (_, users) in enumerate(monthly):
+                active[k, users] = True
+            seen = np.zeros(len(self.pool), dtype=bool)
             curves: dict[str, list[float]] = {}
             for k, (month_ix, users) in enumerate(monthly):
-                cohort = np.setdiff1d(users, seen, assume_unique=True)
-                seen = np.union1d(seen, users)
+                cohort = users[~seen[users]]
+                seen[users] = True
                 if len(cohort):
-                    curves[self.months[month_ix]] = [
-                        round(float(np.isin(cohort, later).mean()), 6) for _, later in monthly[k:]
-                    ]
+                    curves[self.months[month_ix]] = [round(float(x), 6) for x in active[k:, cohort].mean(axis=1)]
             if curves:
                 result[self.retention_models[m]] = curves
         return result
@@ -135,6 +152,7 @@ class Truth:
                 "avg_prompt_tokens": float(per_request(w["prompt"])[i]),
                 "avg_completion_tokens": float(per_request(w["completion"])[i]),
                 "programming_share": float(share(w["programming"])[i]),
+                "anthropic_share_of_programming": float(w["anthropic_programming"][i] / max(w["programming"][i], 1e-300)),
             }
             for i in range(len(tokens)) if requests[i] > 0
         ]
@@ -144,6 +162,7 @@ class Truth:
         open_author = {a: 0 for a in dict.fromkeys(author[open_model])}
         for a, t in zip(author[open_model], model_tokens[open_model]):
             open_author[a] += int(t)
+        category_tokens = self.cube[0].sum(axis=(0, 1, 3, 4)) @ ROLLUP
         continent_tokens = np.bincount(COUNTRY_CONTINENT, weights=self.country_tokens, minlength=len(CONTINENTS))
         truth = {
             "seed": seed,
@@ -153,6 +172,7 @@ class Truth:
             "totals": {"tokens": int(tokens.sum()), "requests": int(requests.sum()), "cost_usd": float(w["cost_usd"].sum())},
             "weekly": weekly,
             "open_author_tokens": dict(sorted(open_author.items(), key=lambda kv: -kv[1])),
+            "category_token_share": {c: float(v) for c, v in zip(REPORT12, category_tokens / tokens.sum())},
             "continent_token_share": {c: float(v) for c, v in zip(CONTINENTS, continent_tokens / tokens.sum())},
             "country_token_share": {c: float(v) for c, v in zip(COUNTRY_CODES, self.country_tokens / tokens.sum())},
             "continent_spend_share_by_month": {
@@ -175,23 +195,21 @@ def calibration_report(t: Truth, truth: dict[str, Any]) -> dict[str, dict[str, f
     jan25 = _weeks_between(weekly, "2025-01-06", "2025-01-27")
     mean = lambda rows, key: float(np.mean([r[key] for r in rows])) if rows else None  # noqa: E731
     week_model = t.cube[0].sum(axis=(2, 3, 4))
-    week_model_programming = t.cube[0, :, :, PROGRAMMING].sum(axis=(2, 3))
     open_week = week_model[:, :-1][:, t.models.open_weights]
     open_share = open_week / np.maximum(open_week.sum(axis=1, keepdims=True), 1e-300)
     week_labels = [(t.monday + timedelta(weeks=i)).isoformat() for i in range(len(open_week))]
     open_ids = list(t.models.ids[t.models.open_weights])
     ds = [open_ids.index(m) for m in ("deepseek/deepseek-chat", "deepseek/deepseek-r1") if m in open_ids]
     winter = [i for i, w in enumerate(week_labels) if "2025-01-06" <= w <= "2025-02-24"]
-    anthropic = np.append(t.models.author == "Anthropic", False)
-    programming = week_model_programming.sum(axis=1)
-    before = [i for i, w in enumerate(week_labels) if w < "2025-11-17" and programming[i] > 0]
-    anthropic_prog = week_model_programming[:, anthropic].sum(axis=1)
-    mc = t.cube[0].sum(axis=(0, 3, 4))  # tokens by (model, category)
+    anthropic = {w["week"]: w["anthropic_share_of_programming"] for w in weekly if w["programming_share"] > 0}
+    before = [v for week, v in anthropic.items() if week < "2025-11-17"]
+    mc = t.cube[0].sum(axis=(0, 3, 4)) @ ROLLUP  # tokens by (model, category)
     open_rows, china_rows = np.append(t.models.open_weights, False), np.append(t.group[:-1] == 1, False)
-    category_prompt = t.cube[3].sum(axis=(0, 1, 3, 4))
-    category_requests = t.cube[1].sum(axis=(0, 1, 3, 4))
+    category_prompt = t.cube[3].sum(axis=(0, 1, 3, 4)) @ ROLLUP
+    category_requests = t.cube[1].sum(axis=(0, 1, 3, 4)) @ ROLLUP
     prompt_avg = category_prompt / np.maximum(category_requests, 1)
-    others = [i for i in range(len(cal.CATEGORIES)) if i != PROGRAMMING]
+    by_size = np.argsort(-np.array(list(truth["category_token_share"].values())), kind="stable")
+    others = by_size[by_size != PROGRAMMING][:LARGE_CATEGORIES]
     spend = truth["continent_spend_share_by_month"]
     months = list(spend)
     cohorts = truth["cohorts"]
@@ -218,12 +236,13 @@ def calibration_report(t: Truth, truth: dict[str, Any]) -> dict[str, dict[str, f
         "reasoning_share_late_2025": mean(late, "share_reasoning"),
         "programming_share_early_2025": mean(jan25, "programming_share"),
         "programming_share_late_2025": mean(late, "programming_share"),
-        "anthropic_programming_share_before_2025_11_17": float(np.min(anthropic_prog[before] / programming[before])) if before else None,
+        "anthropic_programming_share_before_2025_11_17": min(before) if before else None,
+        "anthropic_programming_share_week_of_2025_11_17_max": anthropic.get("2025-11-17"),
         "roleplay_share_of_open": float(mc[open_rows, ROLEPLAY].sum() / max(mc[open_rows].sum(), 1)),
         "china_open_roleplay_share": float(mc[china_rows, ROLEPLAY].sum() / max(mc[china_rows].sum(), 1)),
         "china_open_programming_technology_share": float(mc[china_rows][:, [PROGRAMMING, TECHNOLOGY]].sum() / max(mc[china_rows].sum(), 1)),
         "programming_avg_prompt_tokens": float(prompt_avg[PROGRAMMING]),
-        "other_avg_prompt_tokens": float(category_prompt[others].sum() / max(category_requests[others].sum(), 1)),
+        "other_large_categories_avg_prompt_tokens": float(category_prompt[others].sum() / max(category_requests[others].sum(), 1)),
         "foundational_retention_month5": float(np.mean(month5)) if month5 else None,
         "asia_spend_share_first_month": spend[months[0]]["Asia"],
         "asia_spend_share_last_month": spend[months[-1]]["Asia"],

@@ -3,10 +3,12 @@
 Why cohorts per model: the study's retention figures count, for each model, the users first seen in
 a month and how many of them come back in later months. Here every model keeps its cohorts; each
 month a cohort member is active with the probability its retention curve gives, new adopters join,
-every active user gets at least one request and the rest go to busy users, each user's pull
-scaled by (planned country share this month) / (country's share of accounts), so the expected
-country mix of each month follows the plan (Asia's share rising through 2025) without a bias
-towards the countries that happen to be present among a small model's users.
+every active user gets at least one request and the rest go to busy users. Those first requests
+follow the accounts' country mix, not the month's, so the rest make up the difference: each user's
+pull is scaled by (planned country share - first requests' expected share) / (country's share of
+accounts), so the expected country mix of each month follows the plan (Asia's share rising
+through 2025) without a bias towards the countries that happen to be present among a small
+model's users.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class UserPool:
     country: np.ndarray  # int8 index into COUNTRY_CODES
     activity: np.ndarray  # float relative request rate
     ids: pa.StringArray
-    country_share: np.ndarray  # share of accounts per country (the base the monthly tilt divides by)
+    country_share: np.ndarray  # share of accounts per country (the expected mix of any set of users)
 
     @classmethod
     def create(cls, size: int, country_p: np.ndarray, rng: np.random.Generator) -> UserPool:
@@ -97,9 +99,13 @@ class CohortAssigner:
             return self.rng.permutation(base)
         country = self.pool.country[base]
         activity = self.pool.activity[base]
-        weight = activity * (country_p / self.pool.country_share)[country]
-        chosen = np.searchsorted(np.cumsum(weight), self.rng.random(extra) * weight.sum(), side="right")
-        return self.rng.permutation(np.concatenate([base, base[np.minimum(chosen, len(base) - 1)]]))
+        share = self.pool.country_share
+        tilt = np.maximum(country_p - len(base) / n * share, 0.0) / share
+        weight = activity * tilt[country]
+        if weight.sum() <= 0:  # the first requests already overshoot every country present
+            weight = activity
+        extra_counts = self.rng.multinomial(extra, weight / weight.sum())  # how often each user is drawn again
+        return self.rng.permutation(np.concatenate([base, np.repeat(base, extra_counts)]))
 
     def assign(self, model: np.ndarray, month: int, label: str, country_p: np.ndarray) -> np.ndarray:
         """User index of every row of a month, given each row's model number."""

@@ -2,10 +2,10 @@
 
 Why month by month: every retention cohort is a calendar month and the export is one
 ``activity-YYYY-MM.csv`` per month. Inside a month, rows are drawn and written in chunks of whole
-days, one chunk being drawn while a background thread writes the previous one (drawing and writing
+days, one chunk being drawn while background threads write the previous one (drawing and writing
 overlap on separate cores), so memory stays bounded whatever the total. The same seed gives
 byte-identical files: the world is drawn from one seeded numpy Generator in a fixed order, and the
-cosmetic parts drawn by the writer (id characters, sub-categories) from generators seeded by
+cosmetic parts of each chunk (id characters, sub-categories) from a generator seeded by
 (seed, month, chunk).
 """
 
@@ -77,31 +77,36 @@ def _months(plan: Plan) -> Iterator[tuple[int, str, slice]]:
 
 @dataclass
 class _Writer:
-    """Writes chunks in a background thread, one at a time; the next waits for the previous."""
+    """Writes a chunk's CSV lines and its labels in two background threads while the next chunk is
+    drawn; a chunk is handed over once the previous one is written."""
 
     labels: pq.ParquetWriter
     vocab: Vocab
     seed: int
-    thread: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
-    pending: Future[None] | None = None
+    threads: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2))
+    pending: list[Future[None]] = field(default_factory=list)
 
     def submit(self, path: Path, key: tuple[int, int], rows: MonthRows, injection: Injection, first_id: int) -> None:
-        self.wait()
         rng = np.random.default_rng([self.seed, *key])
-        self.pending = self.thread.submit(self._write, path, key[1] == 0, rows, injection, first_id, rng)
+        gen_ids = month_generation_ids(rows, first_id, rng)
+        self.wait()
+        self.pending = [self.threads.submit(self._write_csv, path, key[1] == 0, rows, injection, gen_ids),
+                        self.threads.submit(self._write_labels, rows, injection, gen_ids, rng)]
 
     def wait(self) -> None:
-        if self.pending is not None:
-            self.pending.result()
-            self.pending = None
+        for job in self.pending:
+            job.result()
+        self.pending = []
 
-    def _write(self, path: Path, first: bool, rows: MonthRows, injection: Injection, first_id: int,
-               rng: np.random.Generator) -> None:
-        gen_ids = month_generation_ids(rows, first_id, rng)
+    def _write_csv(self, path: Path, first: bool, rows: MonthRows, injection: Injection,
+                   gen_ids: pa.StringArray) -> None:
         with path.open("wb" if first else "ab") as out:
             if first:
                 out.write(HEADER.encode() + b"\n")
             write_month(out, to_table(rows, self.vocab, gen_ids), injection, empty_slug=len(self.vocab.slugs) - 1)
+
+    def _write_labels(self, rows: MonthRows, injection: Injection, gen_ids: pa.StringArray,
+                      rng: np.random.Generator) -> None:
         keep = np.flatnonzero(~injection.spoiled(len(rows)))
         self.labels.write_table(label_table(gen_ids.take(pa.array(keep)), rows.category[keep], rng))
 
@@ -138,9 +143,9 @@ def simulate(
     labels_path = out_dir / "labels.parquet"
     vocab = Vocab(slugs=list(models.slugs) + [cal.UNKNOWN_MODEL, ""], users=pool.ids)
     with pq.ParquetWriter(labels_path, LABELS_SCHEMA, compression="zstd", compression_level=1,
-                          use_dictionary=["category", "subcategory"]) as labels:
+                          use_dictionary=["label", "subcategory"]) as labels:
         writer = _Writer(labels, vocab, seed)
-        with writer.thread:
+        with writer.threads:
             for k, label, days in months:
                 files.append(out_dir / f"activity-{label}.csv")
                 day, model, category = draw_cells(plan, days, len(models), rng)
@@ -156,13 +161,12 @@ def simulate(
                     done += len(rows)
                     if progress is not None:
                         progress(done, requests)
+            accounts, truth_path = out_dir / "accounts.csv", out_dir / "truth.json"
+            _write_accounts(accounts, pool, np.flatnonzero(truth.users_seen))  # while the last chunk is written
+            truth_json = truth.to_json(seed)
+            truth_path.write_text(json.dumps(truth_json, indent=1) + "\n")
             writer.wait()
 
-    accounts = out_dir / "accounts.csv"
-    _write_accounts(accounts, pool, np.flatnonzero(truth.users_seen))
-    truth_path = out_dir / "truth.json"
-    truth_json = truth.to_json(seed)
-    truth_path.write_text(json.dumps(truth_json, indent=1) + "\n")
     return SimulationResult(out_dir, files, accounts, labels_path, truth_path, truth_json["requests"],
                             dict(truth.injected))
 

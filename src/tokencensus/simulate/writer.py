@@ -31,8 +31,8 @@ COLUMNS = HEADER.split(",")
 BAD_KINDS = ("malformed_line", "negative_tokens", "bad_timestamp", "missing_model", "duplicate_same", "duplicate_conflict")
 #: Kinds that spoil a row in place (it stops being a valid request); the duplicates are extra lines.
 SPOILING = BAD_KINDS[:4]
-_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=16_384)
-SLICE_ROWS = 131_072
+SLICE_ROWS = 32_768  # rows rendered at a time; small enough to keep every core busy
+_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=SLICE_ROWS)
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 

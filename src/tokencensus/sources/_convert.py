@@ -8,6 +8,8 @@ value can be quarantined with a reason a person can act on.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Callable, Sequence
 
 import pyarrow as pa
@@ -17,6 +19,8 @@ from tokencensus.schema import FINISH_REASONS, QUARANTINE
 
 #: Raw records in quarantine are cut to this many characters.
 RECORD_LIMIT = 2048
+#: Rows around a bad value that the slow, explaining parsers see (see ``_piecewise``).
+SLOW_PIECE = 4096
 
 _INT = r"^-?\d{1,18}(\.0*)?$"  # "12" and "12.0" (a float column that holds integers) are integers
 _FLOAT = r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d{1,3})?$"
@@ -102,6 +106,35 @@ def _fast_cast(values: pa.Array, *targets: pa.DataType) -> pa.Array | None:
     return None
 
 
+def _piecewise(
+    values: pa.Array, fast: Callable[[pa.Array], pa.Array | None], slow: Callable[[pa.Array], Parsed]
+) -> Parsed:
+    """``fast`` on the largest pieces it accepts, ``slow`` only on small pieces around bad values.
+
+    ``fast`` returns None when any value of a piece fails (a plain Arrow cast); ``slow`` never
+    fails and says why each bad value is bad (regular expressions, about fifty times dearer). A
+    block with one bad value thus costs a few extra casts and one slow pass over ``SLOW_PIECE``
+    rows instead of a slow pass over the whole block.
+    """
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
+    done: list[Parsed] = []
+    todo = [values]
+    while todo:
+        piece = todo.pop()
+        converted = fast(piece)
+        if converted is not None:
+            done.append((converted, _no_reasons(len(piece))))
+        elif len(piece) <= SLOW_PIECE:
+            done.append(slow(piece))
+        else:
+            half = len(piece) // 2
+            todo += [piece[half:], piece[:half]]  # the first half is taken next: order is kept
+    if len(done) == 1:
+        return done[0]
+    return pa.concat_arrays([v for v, _ in done]), pa.concat_arrays([r for _, r in done])
+
+
 def _matching(values: pa.Array, pattern: str) -> tuple[pa.Array, pa.Array]:
     """Trimmed values that match ``pattern`` (others null) and the mask of given-but-not-matching."""
     trimmed = pc.utf8_trim_whitespace(blank_to_null(values))
@@ -125,29 +158,29 @@ def _no_reasons(length: int) -> pa.Array:
 
 def parse_count(values: pa.Array) -> Parsed:
     """Token counts: non-negative integers ("12.0" counts as 12)."""
-    ints = _fast_cast(values, pa.int64())
-    bad = None
-    if ints is None:
-        text, bad = _matching(values, _INT)
-        ints = _cast_or_null(pc.replace_substring_regex(text, r"\.0*$", ""), pa.int64())
+    ints, reasons = _piecewise(values, lambda piece: _try_cast(piece, pa.int64()), _parse_count_text)
     negative = _fill_false(pc.less(ints, 0))
-    reasons = _reasons(negative, "negative token count")
-    if bad is not None:
-        reasons = pc.coalesce(_reasons(bad, "not an integer"), reasons)
+    reasons = pc.coalesce(reasons, _reasons(negative, "negative token count"))
     return pc.if_else(negative, pa.scalar(None, pa.int64()), ints), reasons
+
+
+def _parse_count_text(values: pa.Array) -> Parsed:
+    text, bad = _matching(values, _INT)
+    ints = _cast_or_null(pc.replace_substring_regex(text, r"\.0*$", ""), pa.int64())
+    return ints, _reasons(bad, "not an integer")
 
 
 def parse_number(values: pa.Array) -> Parsed:
     """Costs and durations: finite decimal numbers."""
-    numbers = _fast_cast(values, pa.float64())
-    reasons = _no_reasons(len(values))
-    if numbers is None:
-        text, bad = _matching(values, _FLOAT)
-        numbers = _cast_or_null(text, pa.float64())
-        reasons = _reasons(bad, "not a number")
+    numbers, reasons = _piecewise(values, lambda piece: _try_cast(piece, pa.float64()), _parse_number_text)
     infinite = _fill_false(pc.invert(pc.is_finite(numbers)))
     reasons = pc.coalesce(reasons, _reasons(infinite, "not a finite number"))
     return pc.if_else(infinite, pa.scalar(None, pa.float64()), numbers), reasons
+
+
+def _parse_number_text(values: pa.Array) -> Parsed:
+    text, bad = _matching(values, _FLOAT)
+    return _cast_or_null(text, pa.float64()), _reasons(bad, "not a number")
 
 
 def parse_bool(values: pa.Array) -> Parsed:
@@ -167,18 +200,33 @@ def _parse_bool(values: pa.Array) -> Parsed:
     return result, _reasons(pc.and_(pc.is_valid(text), pc.invert(known)), "not a boolean (true/false)")
 
 
+_UTC = pa.timestamp("us", tz="UTC")
+
+
 def parse_timestamp(values: pa.Array) -> Parsed:
     """ISO 8601 times (space or ``T``, optional fraction, ``Z`` or offset); naive times are UTC."""
-    utc = pa.timestamp("us", tz="UTC")
-    times = _fast_cast(values, pa.timestamp("us"), utc)
-    if times is not None:
-        return pc.cast(times, utc), _no_reasons(len(values))
+    return _piecewise(values, _cast_timestamp, _parse_timestamp_text)
+
+
+def _cast_timestamp(values: pa.Array) -> pa.Array | None:
+    """One cast, to the zoned or the naive type as the first value suggests.
+
+    Trying the other type as well would be correct but slow: a failing zoned cast of naive text
+    costs fifty times a successful one. A piece that mixes both goes to the slow path.
+    """
+    head = values.slice(0, 64).drop_null()
+    zoned = len(head) > 0 and re.search(_TS_ZONE, head[0].as_py()) is not None
+    times = _try_cast(values, _UTC if zoned else pa.timestamp("us"))
+    return None if times is None else pc.cast(times, _UTC)
+
+
+def _parse_timestamp_text(values: pa.Array) -> Parsed:
     text, bad = _matching(values, _TS)
     text = pc.replace_substring_regex(text, r"(\.\d{6})\d+", r"\1")  # microseconds are the store's unit
     zoned = pc.if_else(
         _fill_false(pc.match_substring_regex(text, _TS_ZONE)), text, pc.binary_join_element_wise(text, "Z", "")
     )
-    times = _cast_or_null(zoned, utc)
+    times = _cast_or_null(zoned, _UTC)
     impossible = pc.and_(pc.is_valid(text), pc.is_null(times))
     reason = "not a time (expected ISO 8601 like 2025-07-14 09:12:33.401 or 2025-07-14T09:12:33Z)"
     return times, _reasons(pc.or_(bad, impossible), reason)
@@ -200,7 +248,7 @@ def normalise_finish_reason(values: pa.Array, cancelled: pa.Array | None = None)
         result = values  # already normalised, as OpenRouter logs are
     else:
         (result,) = _by_dictionary(values, _normalise_finish_reason)
-    if cancelled is not None:
+    if cancelled is not None and pc.any(cancelled).as_py():
         result = pc.if_else(_fill_false(cancelled), pa.scalar("cancelled"), result)
     return result
 

@@ -13,6 +13,7 @@ import fcntl
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,9 +26,11 @@ import pyarrow.parquet as pq
 
 from tokencensus.schema import QUARANTINE
 from tokencensus.sources import Adapter, detect_format
+from tokencensus.sources.postgres import DatabaseTable, is_database_url
 from tokencensus.store.layout import Layout, new_batch_id
 from tokencensus.store.manifest import Manifest
-from tokencensus.store.merge import FileCounts, Staging, quote_sql
+from tokencensus.store.accounts import AccountStage
+from tokencensus.store.requests import FileCounts, RequestStage, quote_sql
 from tokencensus.store.results import FileResult, IngestResult
 
 Progress = Callable[[int, int], None]
@@ -37,6 +40,8 @@ QUARANTINE_STORED = QUARANTINE.append(pa.field("batch", pa.string(), nullable=Fa
 
 
 def file_sha256(path: Path) -> str:
+    if isinstance(path, DatabaseTable):  # a database source has a digest of its own
+        return path.digest()
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 20):
@@ -44,10 +49,26 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _hash_files(paths: list[Path], sizes: list[int], known_sizes: set[int],
+                pool: ThreadPoolExecutor) -> tuple[list[Future[str]], set[int]]:
+    """Every file's sha256 as a future, and the files whose hash is needed before reading.
+
+    Only a file as large as a stored source or as another file of this call can hold content
+    that was read before, so only those are hashed up front (first, on the one-thread ``pool``);
+    the others are hashed while they are read, which spares a pass over the data.
+    """
+    repeated = {size for size, n in Counter(sizes).items() if n > 1}
+    early = {i for i, size in enumerate(sizes)
+             if size in known_sizes or size in repeated or not isinstance(paths[i], Path)}
+    order = sorted(range(len(paths)), key=lambda i: i not in early)
+    futures = {i: pool.submit(file_sha256, paths[i]) for i in order}
+    return [futures[i] for i in range(len(paths))], early
+
+
 def expand_paths(paths: Iterable[Path]) -> list[Path]:
     """Files as given; a folder stands for the files under it (hidden ones left out), sorted."""
     files = []
-    for path in map(Path, paths):
+    for path in (DatabaseTable(p) if is_database_url(p) else Path(p) for p in paths):
         if path.is_dir():
             visible = (p for p in path.rglob("*") if not any(s.startswith(".") for s in p.relative_to(path).parts))
             files += sorted(p for p in visible if p.is_file())
@@ -118,6 +139,19 @@ class Store:
         batch = Manifest.load(self.layout.manifest).accounts_batch
         return self.layout.accounts_part(batch) if batch else None
 
+    def labels_glob(self) -> str | None:
+        """Glob of the classify stage's labels (request_id, label, subcategory, confidence,
+        classifier); None while there are none."""
+        return self._parts_glob("labels")
+
+    def prompts_glob(self) -> str | None:
+        """Glob of the sampled, scrubbed prompts (request_id, text, language); None while there are none."""
+        return self._parts_glob("prompts")
+
+    def _parts_glob(self, table: str) -> str | None:
+        folder = self.path / table
+        return str(folder / "**" / "*.parquet") if next(folder.glob("**/*.parquet"), None) else None
+
     def accounts_table(self) -> pa.Table | None:
         path = self.accounts_path()
         return pq.read_table(path) if path is not None else None
@@ -133,7 +167,7 @@ class Store:
         formats tried). A file whose content hash is already in the manifest is skipped and
         reported as all duplicates. Invariant: read = stored + duplicates + quarantined.
         """
-        plan = [(path, detect_format(path, format)) for path in expand_paths(map(Path, paths))]
+        plan = [(path, detect_format(path, format)) for path in expand_paths(paths)]
         with self._locked(wait=True):
             manifest = Manifest.load(self.layout.manifest)
             self._recover(manifest)
@@ -146,41 +180,48 @@ class Store:
     def _ingest(self, plan: list[tuple[Path, Adapter]], manifest: Manifest, batch: str,
                 progress: Progress | None) -> IngestResult:
         known = manifest.by_hash()
-        entries: list[dict[str, Any]] = []
-        first_index: dict[str, int] = {}  # content read in this call -> the file that carries it
-        for index, (path, adapter) in enumerate(plan):
-            sha = file_sha256(path)
-            entries.append({"sha256": sha, "path": str(path), "name": path.name, "size": path.stat().st_size,
-                            "format": adapter.name})
-            if sha not in known:
-                first_index.setdefault(sha, index)
-        todo = [(index, *plan[index]) for index in first_index.values()]
+        paths = [path for path, _ in plan]
+        sizes = [path.stat().st_size for path in paths]
+        with ThreadPoolExecutor(max_workers=1) as hasher:
+            hashes, early = _hash_files(paths, sizes, {s["size"] for s in known.values()}, hasher)
+            first_index: dict[str, int] = {}  # content read in this call -> the file that carries it
+            for index in sorted(early):
+                if (sha := hashes[index].result()) not in known:
+                    first_index.setdefault(sha, index)
+            todo = [(i, *plan[i]) for i in sorted({*first_index.values(), *set(range(len(plan))) - early})]
 
-        read: Counter[int] = Counter()
-        rejected: Counter[int] = Counter()
-        counts: FileCounts = {}
-        reasons: dict[str, int] = {}
-        if todo:
-            staging = Staging(self.layout.tmp_dir(batch))
-            quarantine = _QuarantineWriter(self.layout.quarantine_part(batch), batch)
-            try:
-                read, rejected = self._stage(todo, staging, quarantine, progress)
-                if staging.has("requests"):
-                    request_counts, conflicts = staging.merge_requests(self.layout, batch)
-                    quarantine.write(conflicts)
-                    counts.update(request_counts)
-                if staging.has("accounts"):
-                    counts.update(staging.merge_accounts(self.layout, batch, self.accounts_path()))
-                    manifest.accounts_batch = batch
-            finally:
-                staging.close()
-                quarantine.close()
-            reasons = dict(quarantine.reasons)
+            read: Counter[int] = Counter()
+            rejected: Counter[int] = Counter()
+            counts: FileCounts = {}
+            reasons: dict[str, int] = {}
+            if todo:
+                tmp_dir = self.layout.tmp_dir(batch)
+                tmp_dir.mkdir(parents=True, exist_ok=True)
+                requests, accounts = RequestStage(self.layout, tmp_dir, batch), AccountStage(tmp_dir)
+                quarantine = _QuarantineWriter(self.layout.quarantine_part(batch), batch)
+                try:
+                    read, rejected = self._stage(todo, sizes, requests, accounts, quarantine, progress)
+                    if requests.has_rows():
+                        request_counts, conflicts = requests.finish()
+                        quarantine.write(conflicts)
+                        counts.update(request_counts)
+                    if accounts.has_rows():
+                        counts.update(accounts.merge(self.layout, batch, self.accounts_path()))
+                        manifest.accounts_batch = batch
+                finally:
+                    requests.close()
+                    accounts.close()
+                    quarantine.close()
+                reasons = dict(quarantine.reasons)
+            shas = [future.result() for future in hashes]
 
         files = []
-        for index, entry in enumerate(entries):
-            sha = entry["sha256"]
-            if first_index.get(sha) != index:  # content already stored, or read earlier in this call
+        stored = {index for index, _, _ in todo}
+        for index, (path, adapter) in enumerate(plan):
+            entry = {"sha256": shas[index], "path": str(path), "name": path.name, "size": sizes[index],
+                     "format": adapter.name}
+            if index not in stored:  # content already stored, or read earlier in this call
+                sha = shas[index]
                 n = known[sha]["read"] if sha in known else read[first_index[sha]]
                 files.append(FileResult(**entry, read=n, stored=0, duplicates=n, quarantined=0, skipped=True))
                 continue
@@ -197,23 +238,25 @@ class Store:
         manifest.commit(self.layout.manifest)
         return IngestResult(batch=batch, files=tuple(files), reasons=reasons)
 
-    def _stage(self, todo: list[tuple[int, Path, Adapter]], staging: Staging, quarantine: _QuarantineWriter,
+    def _stage(self, todo: list[tuple[int, Path, Adapter]], sizes: list[int], requests: RequestStage,
+               accounts: AccountStage, quarantine: _QuarantineWriter,
                progress: Progress | None) -> tuple[Counter[int], Counter[int]]:
         """Read every file into staging and quarantine; return records read and rejected per file."""
         read: Counter[int] = Counter()
         rejected: Counter[int] = Counter()
-        total = sum(path.stat().st_size for _, path, _ in todo)
+        total = sum(sizes[index] for index, _, _ in todo)
         done = 0
         for index, path, adapter in todo:
+            stage = requests if adapter.target == "requests" else accounts
             for chunk in adapter.read(path):
                 if chunk.table.num_rows:
-                    staging.add(adapter.target, chunk.table, index, chunk.lines)
+                    stage.add(chunk.table, index, chunk.lines)
                 quarantine.write(chunk.rejects)
                 read[index] += chunk.read
                 rejected[index] += chunk.rejects.num_rows
                 if progress:
                     progress(done + chunk.bytes_done, total)
-            done += path.stat().st_size
+            done += sizes[index]
         return read, rejected
 
     # -- crash safety ----------------------------------------------------------------------

@@ -23,10 +23,8 @@ from tokencensus.study.measures import (
 from tokencensus.study.options import option
 
 _SHARE_CHART = {"x": "week", "y": "share_tokens", "weights": SHARE_WEIGHTS, "stack": True, "y_format": ".0%"}
-#: Averages with their percentiles one switch away (ChartSpec.weights doubles as the statistic picker).
-_LENGTH_CHART = ChartSpec(
-    "line", x="week", y="mean", weights={name: name for name in PERCENTILES}, y_format=",.0f"
-)
+#: Averages drawn beside their percentiles (averages hide the long tail); log y keeps p99 and p50 readable.
+_LENGTH_SERIES = ("mean", *PERCENTILES)
 
 
 def headline_top_models(table: pa.Table) -> dict[str, Any]:
@@ -97,7 +95,9 @@ def _length_figure(
         f"Mean {what} per request each week, with the exact 50th, 90th and 99th percentiles; requests "
         "that do not report it are left out.",
         lambda inputs: _weekly_length(inputs, value),
-        _LENGTH_CHART,
+        ChartSpec(
+            "line", x="week", y="mean", series=_LENGTH_SERIES, log_y=True, y_format=",.0f", y_label=f"{what} per request"
+        ),
         first_and_latest_mean,
     )
 

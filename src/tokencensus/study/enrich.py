@@ -119,3 +119,61 @@ def enrich(
         is_free=t.model.endswith(":free"),
         continent=t.continent.fill_null("unknown"),
     )
+
+
+class TaxonomyLike(Protocol):
+    """What label roll-up needs from :class:`tokencensus.classify.taxonomy.Taxonomy`."""
+
+    @property
+    def labels(self) -> tuple[str, ...]: ...
+
+    def categories(self, view: str = ...) -> tuple[str, ...]: ...
+
+    def rollup_table(self, view: str = ...) -> pa.Table: ...
+
+
+#: Category roll-ups every labels table gets, as ``category_<view>`` / ``subcategory_<view>``.
+LABEL_VIEWS = ("report12", "methodology9")
+OTHER_CATEGORY = "other"
+
+
+def _view_lookup(taxonomy: TaxonomyLike, view: str) -> ir.Table:
+    """label -> (category, subcategory) of ``view``; a name that is already one of the view's
+    categories (a classifier or simulator that labels in categories) passes through as itself."""
+    table = taxonomy.rollup_table(view)
+    passthrough = [c for c in taxonomy.categories(view) if c not in set(table["label"].to_pylist())]
+    extra = pa.table({"label": passthrough, "category": passthrough, "subcategory": pa.nulls(len(passthrough), pa.string())})
+    both = pa.concat_tables([table, extra.cast(table.schema)])
+    return ibis.memtable(both.rename_columns(["lk_label", f"lk_category_{view}", f"lk_sub_{view}"]))
+
+
+def enrich_labels(labels: ir.Table, taxonomy: TaxonomyLike, *, options: Mapping[str, Any] | None = None) -> ir.Table:
+    """The classify stage's labels rolled up into every view the study charts.
+
+    ``labels`` has ``request_id`` and ``label`` (a taxonomy leaf; a table with ``category``
+    instead, like the simulator's answer key, is read the same way) and optionally
+    ``subcategory``, ``confidence`` and ``classifier``. Labels below the ``min_confidence``
+    option are dropped (a null confidence is kept). A request with several labels splits its
+    weight equally between them (``label_weight``), so category shares still add up to 1.
+    Unknown labels roll up to ``other``.
+    """
+    t = labels
+    if "label" not in t.columns:
+        t = t.rename(label="category")
+    t = t.mutate(label=t.label.cast("string"))
+    if "confidence" in t.columns:
+        t = t.filter(t.confidence.isnull() | (t.confidence >= option(options, "min_confidence")))
+    defaults = {"subcategory": ibis.null("string"), "confidence": ibis.null("float64"), "classifier": ibis.null("string")}
+    t = t.mutate(**{name: value for name, value in defaults.items() if name not in t.columns})
+    t = t.mutate(subcategory=t.subcategory.cast("string"))
+    # 1 / float: a float literal is DECIMAL in Spark SQL, and DECIMAL / count keeps only 6 digits
+    t = t.mutate(label_weight=1 / t.count().over(group_by="request_id").cast("float64"))
+    columns = ["request_id", "label", "label_weight", "confidence", "classifier"]
+    for view in LABEL_VIEWS:
+        t = _lookup(t, _view_lookup(taxonomy, view), "label", "lk_label")
+        t = t.mutate(**{
+            f"category_{view}": t[f"lk_category_{view}"].coalesce(OTHER_CATEGORY),
+            f"subcategory_{view}": t[f"lk_sub_{view}"].coalesce(t.subcategory),
+        })
+        columns += [f"category_{view}", f"subcategory_{view}"]
+    return t.select(columns)

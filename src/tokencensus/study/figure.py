@@ -24,6 +24,14 @@ class ChartSpec:
 
     ``y`` names the column for the token weighting; ``weights`` maps each other weighting the
     table carries (``requests``, ``spend``, ``users``) to its column, so the report can switch.
+
+    The rest is optional and only changes how the chart reads: ``x_label``/``y_label`` are the
+    axis titles (default: a title the report derives from the column name); ``series`` names
+    several y columns drawn together as lines, one colour each (a mean beside its percentiles);
+    ``y_domain`` fixes the y scale (stacked shares: ``(0, 1)``, which the report sets itself);
+    ``markers`` is the id of another figure whose rows are drawn as dated rules on this chart
+    (its table has this chart's x column; F1 marks the releases of ``F1_releases``). A table
+    with ``ci_low``/``ci_high`` columns gets its 95% interval drawn around ``y``.
     """
 
     mark: Mark
@@ -35,6 +43,11 @@ class ChartSpec:
     log_y: bool = False
     stack: bool = False
     y_format: str = ",.3~s"  # d3 format of the y axis and tooltips; ".0%" for shares
+    x_label: str | None = None
+    y_label: str | None = None
+    series: tuple[str, ...] = ()
+    y_domain: tuple[float, float] | None = None
+    markers: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,11 @@ class StudyInputs:
 
     requests: ir.Table
     options: dict[str, Any] = field(default_factory=dict)
+    #: The classify stage's labels rolled up (:func:`tokencensus.study.enrich.enrich_labels`):
+    #: request_id, label, label_weight, confidence, classifier, category_<view>, subcategory_<view>.
+    labels: ir.Table | None = None
+    #: Sampled prompts' request_id and detected language (never their text).
+    prompts: ir.Table | None = None
 
 
 @dataclass(frozen=True)

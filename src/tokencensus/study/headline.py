@@ -30,13 +30,25 @@ def first_and_last_weeks(table: pa.Table, n: int = HEADLINE_WEEKS) -> tuple[list
     return all_weeks[:n], all_weeks[-n:]
 
 
-def _in_weeks(table: pa.Table, subset: list[dt.date]) -> pa.Table:
-    return table.filter(pc.is_in(table["week"], value_set=pa.array(subset, pa.date32())))
+def _in_weeks(table: pa.Table, subset: list[dt.date], column: str = "week") -> pa.Table:
+    return table.filter(pc.is_in(table[column], value_set=pa.array(subset, pa.date32())))
 
 
-def pooled_share(table: pa.Table, key: str, subset: list[dt.date], weight: str = "tokens") -> dict[str, float]:
-    """Each ``key``'s share of ``weight`` summed over the weeks in ``subset`` (the weeks pooled)."""
-    rows = _in_weeks(table, subset).group_by(key).aggregate([(weight, "sum")]).to_pylist()
+def first_and_last_periods(table: pa.Table, column: str = "period", days: int = 28) -> tuple[list[dt.date], list[dt.date]]:
+    """The periods starting within ``days`` of the first and of the latest period: four weeks of
+    a weekly table, one month of a monthly one."""
+    periods = sorted(p for p in pc.unique(table[column]).to_pylist() if p is not None)
+    if not periods:
+        return [], []
+    span = dt.timedelta(days=days)
+    return [p for p in periods if p < periods[0] + span], [p for p in periods if p > periods[-1] - span]
+
+
+def pooled_share(
+    table: pa.Table, key: str, subset: list[dt.date], weight: str = "tokens", column: str = "week"
+) -> dict[str, float]:
+    """Each ``key``'s share of ``weight`` summed over the periods in ``subset`` (pooled)."""
+    rows = _in_weeks(table, subset, column).group_by(key).aggregate([(weight, "sum")]).to_pylist()
     total = sum(r[f"{weight}_sum"] or 0 for r in rows)
     return {str(r[key]): (r[f"{weight}_sum"] or 0) / total for r in rows} if total else {}
 

@@ -30,10 +30,17 @@ def _open_weight(inputs: StudyInputs) -> ir.Table:
     return t.filter(t.open_weights)
 
 
-def _share_chart(color: str) -> ChartSpec:
+def _share_chart(color: str, markers: str | None = None) -> ChartSpec:
     """Stacked weekly shares, switchable between token, request and spend weighting."""
     return ChartSpec(
-        "area", x="week", y="share_tokens", color=color, weights=SHARE_WEIGHTS, stack=True, y_format=".0%"
+        "area",
+        x="week",
+        y="share_tokens",
+        color=color,
+        weights=SHARE_WEIGHTS,
+        stack=True,
+        y_format=".0%",
+        markers=markers,
     )
 
 
@@ -59,7 +66,7 @@ def build_f1_releases(inputs: StudyInputs) -> ir.Table:
     """Notable open-weight releases: the top-N open models by tokens, dated by their first request."""
     t = _open_weight(inputs)
     per_model = t.group_by(["model_id", "model_name", "author", "origin"]).aggregate(
-        week=t.week.min(), tokens=t.tokens.sum()
+        week=t.week.min(), tokens=t.tokens.sum(), users=t.user_id.nunique()
     )
     return ranked(per_model, "model_id", option(inputs.options, "top_n")).order_by(["week", "model_id"])
 
@@ -154,7 +161,7 @@ FIGURES: tuple[Figure, ...] = (
         "Weekly share of all tokens (prompt + completion) served by closed models, open-weight models "
         "from China, open-weight models from the rest of the world, and models missing from the catalog.",
         build_f1,
-        _share_chart("source_type"),
+        _share_chart("source_type", markers="F1_releases"),
         headline_f1,
     ),
     Figure(

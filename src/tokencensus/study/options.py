@@ -24,6 +24,31 @@ DEFAULTS: dict[str, Any] = {
     "top_open_n": 15,
     # F11: drop requests to a model's ":free" variant (its free period)
     "exclude_free": False,
+    # privacy: a cell backed by fewer distinct users is suppressed everywhere (0 turns it off)
+    "min_users": 50,
+    # categories: roll-up view ("report12" or "methodology9"), labels below this confidence are dropped
+    "category_view": "report12",
+    # a user taxonomy YAML (default: the packaged one), read for classifier-error correction
+    "taxonomy": None,
+    "min_confidence": 0.5,
+    # sample-based series: "month" (default: a 0.25% sample is thin per week) or "week" (the report's)
+    "sample_period": "month",
+    # bootstrap replicates (0: point estimates only) and interval level
+    "replicates": 200,
+    "confidence_level": 0.95,
+    # classifier-error correction of category shares: a `classifier eval` JSON path or mapping
+    "confusion": None,
+    # F23-F28: authors whose category mix is shown (default: the top 6 by tokens)
+    "authors": (),
+    # F30-F37: catalog model_ids (default: the report's 8 when present, then the top by users);
+    # flag rules: foundational = retention at month `foundational_month` >= `foundational_ratio` x the
+    # median of later cohorts and >= `foundational_floor`; boomerang = a rise of `boomerang_points`
+    # above the lowest earlier retention (from month 2 on)
+    "retention_models": (),
+    "foundational_month": 5,
+    "foundational_ratio": 2.0,
+    "foundational_floor": 0.25,
+    "boomerang_points": 0.10,
 }
 
 
