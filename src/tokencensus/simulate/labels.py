@@ -19,9 +19,11 @@ _SUBS = [cal.SUBCATEGORIES.get(c, {}) for c in cal.CATEGORIES]
 _WIDTH = max(len(s) for s in _SUBS)
 #: Per leaf: cumulative sub-category shares (inf pads; a total of 1 counts as inf against rounding)
 #: and their codes; a draw past the last share gets code -1, a null.
-_CUMULATIVE = np.array([np.pad(np.cumsum(list(s.values())), (0, _WIDTH - len(s)), constant_values=np.inf) for s in _SUBS])
+_CUMULATIVE = np.array([np.pad(np.cumsum(list(s.values())), (0, _WIDTH - len(s)), constant_values=np.inf)
+                        for s in _SUBS])
 _CUMULATIVE[np.isclose(_CUMULATIVE, 1.0)] = np.inf
-_CODES = np.array([[SUBCATEGORY_NAMES.index(n) for n in s] + [-1] * (_WIDTH - len(s) + 1) for s in _SUBS], dtype=np.int16)
+_CODES = np.array([[SUBCATEGORY_NAMES.index(n) for n in s] + [-1] * (_WIDTH - len(s) + 1) for s in _SUBS],
+                  dtype=np.int16)
 
 SCHEMA = pa.schema([("request_id", pa.string()), ("label", pa.dictionary(pa.int8(), pa.string())),
                     ("subcategory", pa.dictionary(pa.int16(), pa.string()))])
