@@ -25,6 +25,17 @@ COLUMNS = [
 ]
 
 
+def peak_mb() -> float:
+    """This process's peak resident memory in MB: VmHWM, which (unlike ru_maxrss) exec resets, so a
+    child does not report the peak of the process that started it."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def source_types(slugs: list[str]) -> pa.Table:
     """slug -> source_type (closed / open_china / open_row / unknown), as in tokencensus.study.enrich."""
     catalog = load_catalog()

@@ -218,3 +218,14 @@ def test_spark_connect_url(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=60)
+
+
+def test_cli_report_names_an_unknown_engine(tmp_path):
+    from typer.testing import CliRunner
+
+    from tokencensus.cli import app
+
+    _store(tmp_path)
+    result = CliRunner().invoke(app, ["report", str(tmp_path), "--engine", "oracle", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 1
+    assert "engine 'oracle' is unknown" in " ".join(result.output.split())

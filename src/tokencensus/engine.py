@@ -38,6 +38,7 @@ SPARK_CONNECT = "sc://"
 LOCAL_SPARK_CONF: dict[str, str] = {
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
     "spark.driver.memory": "4g",
     "spark.sql.shuffle.partitions": "8",
     "spark.sql.adaptive.enabled": "true",
