@@ -77,21 +77,25 @@ def _months(plan: Plan) -> Iterator[tuple[int, str, slice]]:
 
 @dataclass
 class _Writer:
-    """Writes a chunk's CSV lines and its labels in two background threads while the next chunk is
-    drawn; a chunk is handed over once the previous one is written."""
+    """Writes a chunk's CSV lines and its labels, and adds it to the truth, in three background
+    threads while the next chunk is drawn; a chunk is handed over once the previous one is done,
+    so the truth still sees the chunks in order."""
 
     labels: pq.ParquetWriter
     vocab: Vocab
     seed: int
-    threads: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(2))
+    truth: Truth
+    threads: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(3))
     pending: list[Future[None]] = field(default_factory=list)
 
-    def submit(self, path: Path, key: tuple[int, int], rows: MonthRows, injection: Injection, first_id: int) -> None:
+    def submit(self, path: Path, key: tuple[int, int], rows: MonthRows, injection: Injection, first_id: int,
+               month: str) -> None:
         rng = np.random.default_rng([self.seed, *key])
         gen_ids = month_generation_ids(rows, first_id, rng)
         self.wait()
         self.pending = [self.threads.submit(self._write_csv, path, key[1] == 0, rows, injection, gen_ids),
-                        self.threads.submit(self._write_labels, rows, injection, gen_ids, rng)]
+                        self.threads.submit(self._write_labels, rows, injection, gen_ids, rng),
+                        self.threads.submit(self.truth.add, rows, injection, month)]
 
     def wait(self) -> None:
         for job in self.pending:
@@ -144,7 +148,7 @@ def simulate(
     vocab = Vocab(slugs=list(models.slugs) + [cal.UNKNOWN_MODEL, ""], users=pool.ids)
     with pq.ParquetWriter(labels_path, LABELS_SCHEMA, compression="zstd", compression_level=1,
                           use_dictionary=["label", "subcategory"]) as labels:
-        writer = _Writer(labels, vocab, seed)
+        writer = _Writer(labels, vocab, seed, truth)
         with writer.threads:
             for k, label, days in months:
                 files.append(out_dir / f"activity-{label}.csv")
@@ -156,16 +160,15 @@ def simulate(
                 for j, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
                     rows = draw_month(plan, models, day[lo:hi], model[lo:hi], category[lo:hi], user[lo:hi], rng)
                     injection = Injection.draw(len(rows), {kind: int(bad_here[kind][j]) for kind in BAD_KINDS}, rng)
-                    truth.add(rows, injection, label)
-                    writer.submit(files[-1], (k, j), rows, injection, done)
+                    writer.submit(files[-1], (k, j), rows, injection, done, label)
                     done += len(rows)
                     if progress is not None:
                         progress(done, requests)
+            writer.wait()
             accounts, truth_path = out_dir / "accounts.csv", out_dir / "truth.json"
-            _write_accounts(accounts, pool, np.flatnonzero(truth.users_seen))  # while the last chunk is written
+            _write_accounts(accounts, pool, np.flatnonzero(truth.users_seen))
             truth_json = truth.to_json(seed)
             truth_path.write_text(json.dumps(truth_json, indent=1) + "\n")
-            writer.wait()
 
     return SimulationResult(out_dir, files, accounts, labels_path, truth_path, truth_json["requests"],
                             dict(truth.injected))
