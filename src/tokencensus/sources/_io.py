@@ -8,11 +8,13 @@ from pathlib import Path
 from queue import Empty, Full, Queue
 from typing import TypeVar
 
+import numpy as np
 import pyarrow as pa
 
 T = TypeVar("T")
 
 HEAD_BYTES = 64 << 10
+LINE_BLOCK_BYTES = 16 << 20  # bytes of a line-oriented file handed on at a time
 _COMPRESSED = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
 
 
@@ -39,6 +41,38 @@ def read_head(path: Path, size: int = HEAD_BYTES) -> bytes:
     finally:
         stream.close()
         raw.close()
+
+
+def line_blocks(path: Path, size: int = LINE_BLOCK_BYTES) -> Iterator[tuple[pa.Array, int, int]]:
+    """(lines with their newline, number of the first, bytes read on disk), whole lines only."""
+    stream, raw = open_stream(path)
+    rest, first = b"", 1
+    try:
+        while block := stream.read(size):
+            data = rest + block
+            cut = data.rfind(b"\n") + 1
+            rest = data[cut:]
+            if cut:
+                lines = split_lines(data[:cut])
+                yield lines, first, raw.tell()
+                first += len(lines)
+        if rest:
+            yield split_lines(rest + b"\n"), first, raw.tell()
+    finally:
+        stream.close()
+        raw.close()
+
+
+def split_lines(body: bytes) -> pa.Array:
+    """Lines of ``body`` (which ends with a newline) as one zero-copy string array."""
+    ends = np.flatnonzero(np.frombuffer(body, np.uint8) == 10) + 1
+    offsets = np.concatenate([np.zeros(1, np.int64), ends.astype(np.int64)])
+    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(body))
+    try:
+        lines.validate(full=True)
+    except pa.ArrowInvalid:  # invalid UTF-8: replace the bad bytes (the line count stays the same)
+        return split_lines(body.decode("utf-8", errors="replace").encode("utf-8"))
+    return lines
 
 
 def prefetch(items: Iterable[T], depth: int = 2) -> Iterator[T]:

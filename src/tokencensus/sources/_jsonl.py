@@ -18,9 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tokencensus.sources._convert import quarantine_rows
-from tokencensus.sources._io import open_stream
-
-BLOCK_SIZE = 16 << 20
+from tokencensus.sources._io import line_blocks
 
 
 @dataclass(frozen=True)
@@ -35,29 +33,9 @@ class JsonChunk:
 
 
 def _blocks(path: Path) -> Iterator[tuple[pa.Array, int, int]]:
-    """(lines, number of the first line, bytes read on disk), whole lines only."""
-    stream, raw = open_stream(path)
-    rest, first = b"", 1
-    try:
-        while block := stream.read(BLOCK_SIZE):
-            data = rest + block
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            if cut:
-                lines = _split(data[:cut - 1])
-                yield lines, first, raw.tell()
-                first += len(lines)
-        if rest:
-            yield _split(rest), first, raw.tell()
-    finally:
-        stream.close()
-        raw.close()
-
-
-def _split(body: bytes) -> pa.Array:
-    text = body.decode("utf-8", errors="replace")
-    lines = pc.list_flatten(pc.split_pattern(pa.array([text], pa.large_string()), "\n"))
-    return pc.utf8_rtrim(lines, "\r") if "\r" in text else lines
+    """(lines without their line ending, number of the first line, bytes read on disk)."""
+    for lines, first, bytes_done in line_blocks(path):
+        yield pc.utf8_rtrim(lines, "\r\n"), first, bytes_done
 
 
 def _query(fields: Mapping[str, str], unwrap: str | None) -> str:

@@ -28,11 +28,10 @@ import pyarrow.compute as pc
 
 from tokencensus.sources._canonical import to_requests
 from tokencensus.sources._convert import quarantine_rows
-from tokencensus.sources._io import logical_suffix, open_stream, read_head
+from tokencensus.sources._io import line_blocks, logical_suffix, read_head
 from tokencensus.sources.base import AdapterBatch, Target
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
-BLOCK_SIZE = 16 << 20  # bytes of JSON Lines handed to the query at a time
 DOCUMENT_ROWS = 20_000  # values of a document handed to the query at a time
 MAX_DOCUMENT = 1 << 30  # DuckDB's limit for one JSON value in a document
 
@@ -72,42 +71,10 @@ def json_values(path: Path) -> Iterator[Values]:
             return
         except duckdb.Error:
             pass
-    for lines, first, bytes_done in _line_blocks(path):
+    for lines, first, bytes_done in line_blocks(path):
         numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
         present = pc.invert(pc.utf8_is_space(lines))  # every line keeps its newline
         yield Values(pc.filter(numbers, present), pc.filter(lines, present), bytes_done, False)
-
-
-def _line_blocks(path: Path) -> Iterator[tuple[pa.Array, int, int]]:
-    """(lines with their newline, number of the first, bytes read on disk), whole lines only."""
-    stream, raw = open_stream(path)
-    rest, first = b"", 1
-    try:
-        while block := stream.read(BLOCK_SIZE):
-            data = rest + block
-            cut = data.rfind(b"\n") + 1
-            rest = data[cut:]
-            if cut:
-                lines = _split_lines(data[:cut])
-                yield lines, first, raw.tell()
-                first += len(lines)
-        if rest:
-            yield _split_lines(rest + b"\n"), first, raw.tell()
-    finally:
-        stream.close()
-        raw.close()
-
-
-def _split_lines(body: bytes) -> pa.Array:
-    """Lines of ``body`` (which ends with a newline) as one zero-copy string array."""
-    ends = np.flatnonzero(np.frombuffer(body, np.uint8) == 10) + 1
-    offsets = np.concatenate([np.zeros(1, np.int64), ends.astype(np.int64)])
-    lines = pa.LargeStringArray.from_buffers(len(ends), pa.py_buffer(offsets), pa.py_buffer(body))
-    try:
-        lines.validate(full=True)
-    except pa.ArrowInvalid:  # invalid UTF-8: replace the bad bytes (the line count stays the same)
-        return _split_lines(body.decode("utf-8", errors="replace").encode("utf-8"))
-    return lines
 
 
 def _first_line_parses(head: bytes) -> bool:
