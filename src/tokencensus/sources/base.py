@@ -26,7 +26,11 @@ class AdapterBatch:
     """Candidate rows (in the target table's schema), their physical lines, and rejects.
 
     ``read`` counts the records this batch consumed, so ``read == len(table) + len(rejects)``.
-    ``bytes_done`` is the position in the file on disk, for progress bars.
+    ``bytes_done`` is the position in the file on disk, for progress bars. ``prompts`` is, for
+    formats that log prompt text, one string per row of ``table`` (null where a record has none):
+    the request's input as one text (system prompt or instructions first, then the messages'
+    text parts in order, separated by blank lines). It is raw: the store keeps only a hash sample
+    of it, scrubbed, and never writes it anywhere else.
     """
 
     table: pa.Table
@@ -34,11 +38,14 @@ class AdapterBatch:
     rejects: pa.Table
     read: int
     bytes_done: int
+    prompts: pa.Array | None = None
 
     def __post_init__(self) -> None:
         if self.read != self.table.num_rows + self.rejects.num_rows:
             raise AssertionError(f"adapter batch lost records: {self.read} != {self.table.num_rows} + "
                                  f"{self.rejects.num_rows}")
+        if self.prompts is not None and len(self.prompts) != self.table.num_rows:
+            raise AssertionError(f"adapter batch has {len(self.prompts)} prompts for {self.table.num_rows} rows")
 
 
 class Adapter(Protocol):
