@@ -91,4 +91,4 @@ def test_cli_ingests_with_a_mapping(tmp_path: Path, mapping: str) -> None:
     args = ["ingest", str(path), "--data", str(tmp_path / "data"), "--format", mapping, "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"read": 1, "stored": 1, "duplicates": 0, "quarantined": 0}
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == {"read": 1, "stored": 1, "duplicates": 0, "quarantined": 0, "prompts": 0}

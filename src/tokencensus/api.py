@@ -6,6 +6,8 @@ do too::
     from tokencensus import Study
     study = Study("data")
     study.ingest(["activity-2025-01.csv"])
+    study.ingest(["prompt-log.jsonl"], prompts_only=True)  # sampled, scrubbed prompts
+    study.classify()
     study.figure("F1").to_pandas()
     study.report("report")
 """
@@ -27,6 +29,9 @@ from tokencensus.engine import Engine, cache, connect, engine_label, read_reques
 from tokencensus.report import write_report
 from tokencensus.report.browser import require_pdf_printer
 from tokencensus.store import IngestResult, Store
+from tokencensus.classify.classifier import Classifier
+from tokencensus.classify.sampling import DEFAULT_RATE
+from tokencensus.classify.stage import ClassifyResult, classify_store, evaluate_store, stored_evaluation
 from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.study import FIGURES, StudyInputs, headlines, run_study, suppressed
 from tokencensus.study.enrich import enrich, enrich_labels
@@ -57,12 +62,43 @@ class Study:
         self._tables: dict[str, pa.Table] = {}
 
     def ingest(
-        self, paths: Iterable[str | Path], *, format: str | None = None, progress: Progress | None = None
+        self,
+        paths: Iterable[str | Path],
+        *,
+        format: str | None = None,
+        progress: Progress | None = None,
+        sample_rate: float = DEFAULT_RATE,
+        prompts_only: bool = False,
     ) -> IngestResult:
         """Read log files into the store; see :meth:`tokencensus.store.Store.ingest`."""
-        result = self.store.ingest(list(paths), format=format, progress=progress)
+        result = self.store.ingest(list(paths), format=format, progress=progress, sample_rate=sample_rate,
+                                   prompts_only=prompts_only)
         self._reset()
         return result
+
+    def classify(
+        self,
+        classifier: str | Classifier = "fast",
+        *,
+        sample_rate: float | None = None,
+        target: int | None = None,
+        replace: bool = False,
+        truth: str | Path | None = None,
+        progress: Progress | None = None,
+    ) -> ClassifyResult:
+        """Label the store's sampled prompts (see :mod:`tokencensus.classify.stage`); with
+        ``truth`` (request_id -> known label), also score the labels and keep the scores."""
+        result = classify_store(self.store, classifier, sample_rate=sample_rate, target=target, replace=replace,
+                                progress=progress)
+        if truth is not None:
+            evaluate_store(self.store, truth, load_taxonomy(option(self.options, "taxonomy")),
+                           prompts_per_second=result.prompts_per_second)
+        self._reset()
+        return result
+
+    def classifier_scores(self) -> dict[str, Any] | None:
+        """How well the stored labels match known tasks (saved by :meth:`classify` with ``truth``)."""
+        return stored_evaluation(self.store)
 
     @cached_property
     def _con(self) -> ibis.BaseBackend:
@@ -80,12 +116,23 @@ class Study:
         enriched = enrich(requests, self.catalog, accounts, load_countries(), options=self.options)
         # Materialised once in the engine: every figure scans it, and the join to the catalog
         # and geography should not be repeated per figure.
-        labels_glob, prompts_glob = self.store.labels_glob(), self.store.prompts_glob()
+        labels_glob = self.store.labels_glob()
         taxonomy = load_taxonomy(option(self.options, "taxonomy"))
-        labels = enrich_labels(read_table(con, labels_glob), taxonomy, options=self.options) if labels_glob else None
-        # only the language: prompt text never leaves the classify stage
-        prompts = read_table(con, prompts_glob).select("request_id", "language") if prompts_glob else None
-        return StudyInputs(requests=cache(enriched), options=self.options, labels=labels, prompts=prompts)
+        raw_labels = read_table(con, labels_glob) if labels_glob else None
+        labels = enrich_labels(raw_labels, taxonomy, options=self.options) if raw_labels is not None else None
+        # only the language of the sampled prompts: their text never leaves the classify stage
+        prompts = raw_labels.select("request_id", "language") if raw_labels is not None else None
+        return StudyInputs(requests=cache(enriched), options=self._study_options(), labels=labels, prompts=prompts)
+
+    def _study_options(self) -> dict[str, Any]:
+        """The options, with the store's saved classifier scores as the confusion matrix when the
+        user asked for correction (``confusion="store"``)."""
+        if self.options.get("confusion") != "store":
+            return self.options
+        evaluation = self.classifier_scores()
+        if evaluation is None:
+            raise ValueError("confusion='store' needs classifier scores: run classify with a truth file first")
+        return {**self.options, "confusion": evaluation}
 
     def figure(self, figure_id: str) -> pa.Table:
         """One figure's table (Arrow). ``study.figure("F1").to_pandas()`` for pandas."""
@@ -128,8 +175,10 @@ class Study:
             "rows": span["rows"],
             "quarantined": {r["reason"]: r["reason_count"] for r in by_reason},
             "unknown_models": unknown,
+            # file names, not paths: the same logs give the same report wherever they lie
             "sources": [
-                {k: entry[k] for k in ("path", "format", "read", "stored", "duplicates", "quarantined")}
+                {"name": entry["name"], **{k: entry.get(k, 0) for k in ("format", "read", "stored", "duplicates",
+                                                                        "quarantined", "prompts")}}
                 for entry in self.store.manifest()
             ],
             # cells removed by minimum aggregation, per figure computed so far
@@ -155,8 +204,10 @@ class Study:
         return {
             "classified_requests": row["requests"],
             "classifiers": sorted(c for c in classifiers if c is not None),
+            "sample_rate": self.store.prompt_rate(),
             "replicates": option(self.options, "replicates"),
             "confidence_level": option(self.options, "confidence_level"),
+            "evaluation": self.classifier_scores(),
         }
 
     def report(self, out_dir: str | Path, *, progress: Progress | None = None, pdf: bool = False) -> Path:

@@ -97,18 +97,29 @@ def evaluate(
         p.label for i in range(0, len(stored), batch_size) for p in classifier.classify(stored[i : i + batch_size])
     ]
     elapsed = time.perf_counter() - start
-    targets = taxonomy.view("report12").targets
+    return score(classifier.id, labels, predicted, taxonomy,
+                 prompts_per_second=len(stored) / elapsed if elapsed > 0 else float("inf"))
+
+
+def score(classifier_id: str, labels: Sequence[str], predicted: Sequence[str], taxonomy: Taxonomy | None = None,
+          prompts_per_second: float = 0.0) -> Evaluation:
+    """Score predicted leaf labels against true ones, at the leaf and the report-12 level.
+
+    Labels the taxonomy does not know are kept as they are in the roll-up, so a foreign label
+    file still scores.
+    """
+    targets = (taxonomy or load_taxonomy()).view("report12").targets
 
     def up(label: str) -> str:
         return targets[label][0] if label in targets else label
 
     return Evaluation(
-        classifier=classifier.id,
-        n=len(stored),
+        classifier=classifier_id,
+        n=len(labels),
         leaf=scores(labels, predicted),
         report12=scores([up(x) for x in labels], [up(x) for x in predicted]),
-        prompts_per_second=len(stored) / elapsed if elapsed > 0 else float("inf"),
+        prompts_per_second=prompts_per_second,
     )
 
 
-__all__ = ["Evaluation", "Scores", "evaluate", "scores"]
+__all__ = ["Evaluation", "Scores", "evaluate", "score", "scores"]

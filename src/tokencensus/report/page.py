@@ -40,7 +40,7 @@ SECTION_TITLES: dict[str, str] = {
 }
 
 #: Quality facts with their own place on the page; any other key is listed under "Other facts".
-QUALITY_KEYS = ("date_range", "rows", "quarantined", "unknown_models", "sources", "versions")
+QUALITY_KEYS = ("date_range", "rows", "quarantined", "unknown_models", "sources", "versions", "sample")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,15 @@ def _figure_view(figure: Figure, table: pa.Table | None, spec: Mapping[str, Any]
         return FigureView(figure, None, grid(table, formats=formats), available=True)
     page_spec = {key: item for key, item in (spec or {}).items() if key != "$schema"}
     return FigureView(figure, Markup(script_json(page_spec)), None, available=True)
+
+
+def classifier_scores(evaluation: Mapping[str, Any] | None) -> Grid | None:
+    """Per-label precision, recall, F1 and support of the classifier on the known tasks."""
+    if not evaluation:
+        return None
+    rows = [{"label": label, **{k: s[k] for k in ("precision", "recall", "f1", "support")}}
+            for label, s in evaluation["per_label"].items() if s["support"]]
+    return grid(rows, formats={"precision": ".3f", "recall": ".3f", "f1": ".3f"})
 
 
 def _environment() -> jinja2.Environment:
@@ -110,6 +119,7 @@ def render_page(
         titles={f.id: f.title for f in figures},
         quality=quality,
         other_quality={key: item for key, item in quality.items() if key not in QUALITY_KEYS},
+        classifier_scores=classifier_scores((quality.get("sample") or {}).get("evaluation")),
         version=__version__,
         vega_bundle=vega_bundle(),
     )

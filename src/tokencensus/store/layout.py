@@ -37,6 +37,8 @@ class Layout:
         self.requests = root / "requests"
         self.quarantine = root / "quarantine"
         self.accounts = root / "accounts"
+        self.prompts = root / "prompts"
+        self.labels = root / "labels"
         self.manifest = root / "manifest.json"
         self.lock = root / ".lock"
 
@@ -49,6 +51,9 @@ class Layout:
     def accounts_part(self, batch: str) -> Path:
         return self.accounts / f"part-{batch}.parquet"
 
+    def prompts_part(self, batch: str) -> Path:
+        return self.prompts / f"part-{batch}.parquet"
+
     def request_parts(self) -> list[Path]:
         return sorted(self.requests.glob("date=*/*.parquet"))
 
@@ -57,7 +62,8 @@ class Layout:
 
     def recover(self, committed: set[str], accounts_batch: str | None) -> None:
         """Delete what uncommitted batches left behind, and superseded account snapshots."""
-        parts = [*self.request_parts(), *self.quarantine.glob("part-*.parquet"), *self.accounts.glob("part-*.parquet")]
+        parts = [*self.request_parts(), *self.quarantine.glob("part-*.parquet"), *self.accounts.glob("part-*.parquet"),
+                 *self.prompts.glob("part-*.parquet")]
         for part in parts:
             batch = batch_of(part)
             superseded = part.parent == self.accounts and batch != accounts_batch

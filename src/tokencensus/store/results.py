@@ -22,6 +22,9 @@ class FileResult:
     duplicates: int
     quarantined: int
     skipped: bool = False
+    prompts: int = 0
+    prompt_rate: float | None = None
+    prompts_only: bool = False
 
     def __post_init__(self) -> None:
         if self.read != self.stored + self.duplicates + self.quarantined:
@@ -59,6 +62,10 @@ class IngestResult:
     def quarantined(self) -> int:
         return self._sum("quarantined")
 
+    @property
+    def prompts(self) -> int:
+        return self._sum("prompts")
+
     def as_dict(self) -> dict[str, int]:
-        """The three numbers the CLI prints, plus ``read``."""
+        """The three numbers every record is counted in, plus ``read``."""
         return {name: self._sum(name) for name in COUNTS}

@@ -24,12 +24,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from tokencensus.classify.sampling import DEFAULT_RATE
 from tokencensus.schema import QUARANTINE
 from tokencensus.sources import Adapter, detect_format
 from tokencensus.sources.postgres import DatabaseTable, is_database_url
 from tokencensus.store.layout import Layout, new_batch_id
 from tokencensus.store.manifest import Manifest
 from tokencensus.store.accounts import AccountStage
+from tokencensus.store.prompts import PromptStage
 from tokencensus.store.requests import FileCounts, RequestStage, quote_sql
 from tokencensus.store.results import FileResult, IngestResult
 
@@ -145,8 +147,14 @@ class Store:
         return self._parts_glob("labels")
 
     def prompts_glob(self) -> str | None:
-        """Glob of the sampled, scrubbed prompts (request_id, text, language); None while there are none."""
+        """Glob of the sampled, scrubbed prompts (request_id, text); None while there are none."""
         return self._parts_glob("prompts")
+
+    def prompt_rate(self) -> float | None:
+        """The sample rate every stored prompt was kept at: the lowest rate of the sources that
+        gave prompts (hash samples nest, so that sample is complete); None without prompts."""
+        rates = [s["prompt_rate"] for s in self.manifest() if s.get("prompts")]
+        return min(rates) if rates else None
 
     def _parts_glob(self, table: str) -> str | None:
         folder = self.path / table
@@ -159,26 +167,40 @@ class Store:
     # -- writing ---------------------------------------------------------------------------
 
     def ingest(
-        self, paths: Iterable[str | Path], format: str | None = None, progress: Progress | None = None
+        self,
+        paths: Iterable[str | Path],
+        format: str | None = None,
+        progress: Progress | None = None,
+        *,
+        sample_rate: float = DEFAULT_RATE,
+        prompts_only: bool = False,
     ) -> IngestResult:
         """Read log files (or folders of them) into the store, all in one batch.
 
         Every file's format is checked before anything is written (``FormatError`` names the
         formats tried). A file whose content hash is already in the manifest is skipped and
         reported as all duplicates. Invariant: read = stored + duplicates + quarantined.
+
+        Prompt text, where a format logs it, is kept only for requests in the hash sample at
+        ``sample_rate``, scrubbed (see :mod:`tokencensus.store.prompts`). ``prompts_only`` reads
+        the files as prompt logs of requests that another log records.
         """
+        if not 0.0 <= sample_rate <= 1.0:
+            raise ValueError(f"the prompt sample rate must be within [0, 1], got {sample_rate!r}")
         plan = [(path, detect_format(path, format)) for path in expand_paths(paths)]
+        if prompts_only and (bad := [str(p) for p, a in plan if a.target != "requests"]):
+            raise ValueError(f"--prompts-only reads request logs with prompts; not: {', '.join(bad)}")
         with self._locked(wait=True):
             manifest = Manifest.load(self.layout.manifest)
             self._recover(manifest)
             batch = new_batch_id()
             try:
-                return self._ingest(plan, manifest, batch, progress)
+                return self._ingest(plan, manifest, batch, progress, sample_rate, prompts_only)
             finally:
                 self._recover()  # an exception leaves no trace; after a commit this drops temp files
 
     def _ingest(self, plan: list[tuple[Path, Adapter]], manifest: Manifest, batch: str,
-                progress: Progress | None) -> IngestResult:
+                progress: Progress | None, sample_rate: float, prompts_only: bool) -> IngestResult:
         known = manifest.by_hash()
         paths = [path for path, _ in plan]
         sizes = [path.stat().st_size for path in paths]
@@ -193,18 +215,26 @@ class Store:
             read: Counter[int] = Counter()
             rejected: Counter[int] = Counter()
             counts: FileCounts = {}
+            kept: Counter[int] = Counter()
             reasons: dict[str, int] = {}
             if todo:
                 tmp_dir = self.layout.tmp_dir(batch)
                 tmp_dir.mkdir(parents=True, exist_ok=True)
                 requests, accounts = RequestStage(self.layout, tmp_dir, batch), AccountStage(tmp_dir)
+                prompts = PromptStage(tmp_dir, sample_rate)
                 quarantine = _QuarantineWriter(self.layout.quarantine_part(batch), batch)
                 try:
-                    read, rejected = self._stage(todo, sizes, requests, accounts, quarantine, progress)
+                    read, rejected = self._stage(todo, sizes, requests, accounts, prompts, quarantine, progress,
+                                                 prompts_only)
                     if requests.has_rows():
                         request_counts, conflicts = requests.finish()
                         quarantine.write(conflicts)
                         counts.update(request_counts)
+                    found, missing, orphans = prompts.match_claims(self.layout.request_parts())
+                    quarantine.write(orphans)
+                    for index in found.keys() | missing.keys():
+                        counts.setdefault(index, Counter()).update(duplicate=found[index], conflict=missing[index])
+                    kept = prompts.write(self.layout.prompts_part(batch), self.prompts_glob())
                     if accounts.has_rows():
                         counts.update(accounts.merge(self.layout, batch, self.accounts_path()))
                         manifest.accounts_batch = batch
@@ -219,7 +249,7 @@ class Store:
         stored = {index for index, _, _ in todo}
         for index, (path, adapter) in enumerate(plan):
             entry = {"sha256": shas[index], "path": str(path), "name": path.name, "size": sizes[index],
-                     "format": adapter.name}
+                     "format": adapter.name, "prompt_rate": sample_rate, "prompts_only": prompts_only}
             if index not in stored:  # content already stored, or read earlier in this call
                 sha = shas[index]
                 n = known[sha]["read"] if sha in known else read[first_index[sha]]
@@ -227,7 +257,7 @@ class Store:
                 continue
             c = counts.get(index, Counter())
             files.append(FileResult(**entry, read=read[index], stored=c["new"], duplicates=c["duplicate"],
-                                    quarantined=rejected[index] + c["conflict"]))
+                                    quarantined=rejected[index] + c["conflict"], prompts=kept[index]))
         if not todo:
             return IngestResult(batch=None, files=tuple(files))
         manifest.batches.append({
@@ -239,9 +269,11 @@ class Store:
         return IngestResult(batch=batch, files=tuple(files), reasons=reasons)
 
     def _stage(self, todo: list[tuple[int, Path, Adapter]], sizes: list[int], requests: RequestStage,
-               accounts: AccountStage, quarantine: _QuarantineWriter,
-               progress: Progress | None) -> tuple[Counter[int], Counter[int]]:
-        """Read every file into staging and quarantine; return records read and rejected per file."""
+               accounts: AccountStage, prompts: PromptStage, quarantine: _QuarantineWriter,
+               progress: Progress | None, prompts_only: bool) -> tuple[Counter[int], Counter[int]]:
+        """Read every file into staging and quarantine; return records read and rejected per file.
+
+        A prompt log's rows only claim requests (see :mod:`.prompts`); they are not staged."""
         read: Counter[int] = Counter()
         rejected: Counter[int] = Counter()
         total = sum(sizes[index] for index, _, _ in todo)
@@ -250,7 +282,11 @@ class Store:
             stage = requests if adapter.target == "requests" else accounts
             for chunk in adapter.read(path):
                 if chunk.table.num_rows:
-                    stage.add(chunk.table, index, chunk.lines)
+                    prompts.add(chunk.table, chunk.prompts, index)
+                    if prompts_only:
+                        prompts.claim(chunk.table, index, chunk.lines)
+                    else:
+                        stage.add(chunk.table, index, chunk.lines)
                 quarantine.write(chunk.rejects)
                 read[index] += chunk.read
                 rejected[index] += chunk.rejects.num_rows
@@ -258,6 +294,12 @@ class Store:
                     progress(done + chunk.bytes_done, total)
             done += sizes[index]
         return read, rejected
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the store's writer lock (waiting for another writer) while a stage writes to it."""
+        with self._locked(wait=True):
+            yield
 
     # -- crash safety ----------------------------------------------------------------------
 
