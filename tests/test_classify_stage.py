@@ -205,3 +205,26 @@ def test_cli_classify(tmp_path: Path) -> None:
     assert outcome["sample_rate"] == pytest.approx(0.5)
     run = CliRunner().invoke(app, ["classify", str(tmp_path / "empty")])
     assert run.exit_code == 1 and "no prompts" in run.output
+
+
+def test_spark_executors_label_like_duckdb(tmp_path: Path) -> None:
+    """On local Spark the classifier runs in the executors (mapInArrow); the labels are the same."""
+    pytest.importorskip("pyspark", reason="needs pyspark: pip install '.[spark]'")
+    import sys
+
+    from pyspark import cloudpickle
+
+    from tokencensus.engine import local_spark_session
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # executors cannot import this test module
+    session = local_spark_session(threads=2)
+    stores = []
+    for name, engine in (("duck", "duckdb"), ("spark", session)):
+        store = Store(tmp_path / name)
+        store.ingest([_log(tmp_path / "log.jsonl", range(300))], sample_rate=0.5)
+        result = classify_store(store, KeywordClassifier(), engine=engine, chunk=64)
+        assert result.classified == result.sampled == len(_prompts(store)) and result.already == 0
+        stores.append(store)
+    duck, spark = (_labels(s).sort_by("request_id") for s in stores)
+    assert spark.equals(duck.cast(spark.schema))
+    assert classify_store(stores[1], KeywordClassifier(), engine=session).classified == 0

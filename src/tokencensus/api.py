@@ -86,10 +86,10 @@ class Study:
         truth: str | Path | None = None,
         progress: Progress | None = None,
     ) -> ClassifyResult:
-        """Label the store's sampled prompts (see :mod:`tokencensus.classify.stage`); with
-        ``truth`` (request_id -> known label), also score the labels and keep the scores."""
+        """Label the store's sampled prompts on the study's engine (see :mod:`tokencensus.classify.stage`);
+        with ``truth`` (request_id -> known label), also score the labels and keep the scores."""
         result = classify_store(self.store, classifier, sample_rate=sample_rate, target=target, replace=replace,
-                                progress=progress)
+                                engine=self._con, progress=progress)
         if truth is not None:
             evaluate_store(self.store, truth, load_taxonomy(option(self.options, "taxonomy")),
                            prompts_per_second=result.prompts_per_second)

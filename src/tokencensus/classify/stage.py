@@ -20,21 +20,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import ibis
+import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
+from ibis.backends import BaseBackend
 
 from tokencensus.classify.classifier import Classifier, get_classifier
 from tokencensus.classify.evaluate import score
 from tokencensus.classify.language import detect_languages
 from tokencensus.classify.sampling import rate_for_target, sample_expr
 from tokencensus.classify.taxonomy import Taxonomy
+from tokencensus.engine import Engine, connect, read_table
 from tokencensus.store import Store
 from tokencensus.store.layout import new_batch_id
 
@@ -95,47 +99,87 @@ def classify_store(
     target: int | None = None,
     replace: bool = False,
     chunk: int = CHUNK,
+    engine: Engine = "duckdb",
     progress: Progress | None = None,
 ) -> ClassifyResult:
     """Classify the store's sampled prompts not labelled yet; see the module docstring.
 
     ``replace`` discards labels of another classifier first (without it, meeting them is an
-    error, so a study never mixes two classifiers' labels unknowingly).
+    error, so a study never mixes two classifiers' labels unknowingly). On a Spark ``engine`` the
+    classifier runs inside the executors over Arrow batches (``mapInArrow``), and the run
+    commits its labels as a whole when Spark has written them.
     """
     model = get_classifier(classifier) if isinstance(classifier, str) else classifier
     rate = choose_rate(store, sample_rate, target)
     with store.writing():
-        return _classify(store, model, rate, replace, chunk, progress)
+        con = connect(engine)
+        todo, sampled = _todo(con, store, model.id, rate, replace)
+        start = time.perf_counter()
+        run = new_batch_id()
+        if con.name == "pyspark":
+            classified = _classify_on_spark(con, todo, classifier, store.layout.labels, run)
+        else:
+            classified = _classify_here(todo.to_pyarrow(), model, store.layout.labels, run, chunk, progress)
+        return ClassifyResult(model.id, rate, sampled, classified, sampled - classified, time.perf_counter() - start)
 
 
-def _classify(store: Store, model: Classifier, rate: float, replace: bool, chunk: int,
-              progress: Progress | None) -> ClassifyResult:
-    con = ibis.duckdb.connect()
-    prompts = con.read_parquet(store.prompts_glob())
+def _todo(con: BaseBackend, store: Store, classifier_id: str, rate: float, replace: bool) -> tuple[ir.Table, int]:
+    """The sampled prompts without labels, in request_id order, and how many the sample holds."""
+    prompts = read_table(con, store.prompts_glob())
     todo = prompts.filter(sample_expr(prompts, rate))
     sampled = int(todo.count().execute())
     if (labels_glob := store.labels_glob()) is not None:
-        labels = con.read_parquet(labels_glob)
-        others = int(labels.filter(labels.classifier != model.id).count().execute())
-        if others:
+        labels = read_table(con, labels_glob)
+        if int(labels.filter(labels.classifier != classifier_id).count().execute()):
             if not replace:
-                raise ValueError(f"the store holds labels of another classifier than {model.id}: "
+                raise ValueError(f"the store holds labels of another classifier than {classifier_id}: "
                                  "pass replace=True (--replace) to discard them")
             _discard_labels(store)
         else:
-            todo = todo.anti_join(labels, "request_id")
-    todo = con.to_pyarrow(todo.order_by("request_id"))
+            todo = todo.anti_join(labels.select("request_id"), "request_id")
+    return todo.order_by("request_id"), sampled
+
+
+def _classify_here(todo: pa.Table, model: Classifier, folder: Path, run: str, chunk: int,
+                   progress: Progress | None) -> int:
+    """Label ``todo`` in this process, one committed part file per chunk."""
     if todo.num_rows:  # scores saved for the labels so far no longer cover them all
-        (store.path / EVALUATION_FILE).unlink(missing_ok=True)
-    run = new_batch_id()
-    start = time.perf_counter()
+        (folder.parent / EVALUATION_FILE).unlink(missing_ok=True)
     for number, offset in enumerate(range(0, todo.num_rows, chunk)):
         part = todo.slice(offset, chunk)
-        _write_labels(store.layout.labels / f"part-{run}-{number}.parquet", _label(model, part))
+        _write_labels(folder / f"part-{run}-{number}.parquet", _label(model, part))
         if progress:
             progress(offset + part.num_rows, todo.num_rows)
-    return ClassifyResult(model.id, rate, sampled, todo.num_rows, sampled - todo.num_rows,
-                          time.perf_counter() - start)
+    return todo.num_rows
+
+
+def _classify_on_spark(con: BaseBackend, todo: ir.Table, classifier: str | Classifier, folder: Path, run: str) -> int:
+    """Label ``todo`` in Spark's executors, then move the part files Spark wrote into ``folder``.
+
+    The executors rebuild a named classifier themselves (the fast one loads from its cache);
+    a classifier object is shipped to them pickled.
+    """
+    def label_batches(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+        model = get_classifier(classifier) if isinstance(classifier, str) else classifier
+        for batch in batches:
+            yield from _label(model, pa.Table.from_batches([batch])).to_batches()
+
+    frame = con._session.sql(con.compile(todo.select("request_id", "text")))
+    staging = folder.parent / f".tmp-labels-{run}"
+    schema = ", ".join(f"{f.name} {_SPARK_TYPES[f.type]}" for f in LABELS)
+    frame.mapInArrow(label_batches, schema).write.parquet(str(staging))
+    parts = sorted(staging.glob("part-*.parquet"))
+    rows = sum(pq.ParquetFile(p).metadata.num_rows for p in parts)
+    if rows:
+        (folder.parent / EVALUATION_FILE).unlink(missing_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
+        for number, part in enumerate(parts):
+            os.replace(part, folder / f"part-{run}-{number}.parquet")
+    shutil.rmtree(staging, ignore_errors=True)
+    return rows
+
+
+_SPARK_TYPES = {pa.string(): "string", pa.float64(): "double"}
 
 
 def _label(model: Classifier, prompts: pa.Table) -> pa.Table:
