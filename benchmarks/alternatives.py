@@ -196,7 +196,7 @@ def run_tokencensus(store: Path, threads: int | None) -> dict[str, pd.DataFrame]
     from tokencensus import Study
     from tokencensus.engine import connect
 
-    study = Study(store, engine=connect(threads=threads), options={"min_users": 0})
+    study = Study(store, engine=connect(threads=threads), options={"min_users": 0}, reuse=False)
     return {name: table.to_pandas() for name, table in study.figures(["F1", "F14", "T3"]).items()}
 
 

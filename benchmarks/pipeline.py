@@ -31,7 +31,7 @@ elif stage == "ingest":
     rows = Study(out / "data").ingest(files).read
 else:
     from tokencensus import Study
-    study = Study(out / "data")
+    study = Study(out / "data", reuse=False)
     study.report(out / "report")
     rows = study.store.row_count()
 seconds = time.perf_counter() - t0

@@ -41,7 +41,7 @@ store, engine = sys.argv[1], sys.argv[2]
 sections = defaultdict(list)
 for figure in FIGURES.values():
     sections[figure.section].append(figure.id)
-study = Study(store, engine=engine)
+study = Study(store, engine=engine, reuse=False)
 rows = []
 t0 = time.perf_counter()
 inputs = study.inputs

@@ -14,6 +14,7 @@ do too::
 
 from __future__ import annotations
 
+import dataclasses
 import platform
 from collections.abc import Callable, Iterable, Sequence
 from functools import cached_property
@@ -34,6 +35,7 @@ from tokencensus.classify.sampling import DEFAULT_RATE
 from tokencensus.classify.stage import ClassifyResult, classify_store, evaluate_store, stored_evaluation
 from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.study import FIGURES, StudyInputs, headlines, run_study, suppressed
+from tokencensus.study.cache import FigureCache, fingerprint
 from tokencensus.study.enrich import enrich, enrich_labels
 from tokencensus.study.options import option
 
@@ -43,8 +45,9 @@ Progress = Callable[[int, int], None]
 class Study:
     """A store of canonical requests plus the study computed from it.
 
-    Figures are computed lazily on the chosen engine and cached per instance; ingesting new
-    data clears the cache.
+    Figures are computed lazily on the chosen engine. Their tables are kept in the store's
+    ``cache/figures`` folder, keyed by what each figure reads (:mod:`tokencensus.study.cache`), so
+    a later run on unchanged inputs computes only what changed; ``reuse=False`` computes afresh.
     """
 
     def __init__(
@@ -54,8 +57,10 @@ class Study:
         engine: Engine = "duckdb",
         catalog: Catalog | None = None,
         options: dict[str, Any] | None = None,
+        reuse: bool = True,
     ) -> None:
         self.store = Store(Path(path))
+        self.reuse = reuse
         self.engine = engine
         self.catalog = catalog or load_catalog()
         self.options = dict(options or {})
@@ -105,8 +110,8 @@ class Study:
         return connect(self.engine)
 
     @cached_property
-    def inputs(self) -> StudyInputs:
-        """The enriched requests table every figure is built from."""
+    def _lazy_inputs(self) -> StudyInputs:
+        """The inputs as expressions over the store's files, nothing materialised."""
         if self.store.row_count() == 0:
             raise ValueError(f"the store at {self.store.path} holds no requests: ingest logs first")
         con = self._con
@@ -114,15 +119,28 @@ class Study:
         accounts_path = self.store.accounts_path()
         accounts = read_table(con, str(accounts_path)) if accounts_path is not None else None
         enriched = enrich(requests, self.catalog, accounts, load_countries(), options=self.options)
-        # Materialised once in the engine: every figure scans it, and the join to the catalog
-        # and geography should not be repeated per figure.
         labels_glob = self.store.labels_glob()
         taxonomy = load_taxonomy(option(self.options, "taxonomy"))
         raw_labels = read_table(con, labels_glob) if labels_glob else None
         labels = enrich_labels(raw_labels, taxonomy, options=self.options) if raw_labels is not None else None
         # only the language of the sampled prompts: their text never leaves the classify stage
         prompts = raw_labels.select("request_id", "language") if raw_labels is not None else None
-        return StudyInputs(requests=cache(enriched), options=self._study_options(), labels=labels, prompts=prompts)
+        return StudyInputs(requests=enriched, options=self._study_options(), labels=labels, prompts=prompts)
+
+    @cached_property
+    def inputs(self) -> StudyInputs:
+        """The enriched requests table every figure is built from, materialised once in the engine:
+        every figure scans it, and the join to the catalog and geography should not be repeated."""
+        return dataclasses.replace(self._lazy_inputs, requests=cache(self._lazy_inputs.requests))
+
+    def _input_fingerprints(self) -> dict[str, str]:
+        """A digest per data input, for the figure cache: what a figure's table depends on."""
+        manifest = self.store.manifest()
+        engine = engine_label(self.engine)
+        requests = fingerprint(sorted(s["batch"] for s in manifest if s["stored"]),
+                               str(self.store.accounts_path()), self.catalog.version, engine)
+        labels = fingerprint(sorted(p.name for p in self.store.layout.labels.glob("*.parquet")), engine)
+        return {"requests": requests, "labels": labels, "prompts": labels}
 
     def _study_options(self) -> dict[str, Any]:
         """The options, with the store's saved classifier scores as the confusion matrix when the
@@ -145,8 +163,16 @@ class Study:
         if unknown:
             raise KeyError(f"unknown figure id(s) {unknown}; known: {', '.join(FIGURES)}")
         missing = [i for i in wanted if i not in self._tables]
+        cache = FigureCache(self.store.path / "cache" / "figures", self._lazy_inputs, self._input_fingerprints())
         for done, figure_id in enumerate(missing, start=1):
-            self._tables.update(run_study(self.inputs, [figure_id]))
+            figure = FIGURES[figure_id]
+            key = cache.key(figure) if self.reuse else None
+            table = cache.get(figure, key) if key else None
+            if table is None:
+                table = run_study(self.inputs, [figure_id])[figure_id]
+                if key:
+                    cache.put(figure, key, table)
+            self._tables[figure_id] = table
             if progress:
                 progress(done, len(missing))
         return {i: self._tables[i] for i in wanted}
@@ -157,7 +183,7 @@ class Study:
 
     def quality(self) -> dict[str, Any]:
         """What the report's data section states: range, rows, quarantine, unknown models, versions."""
-        t = self.inputs.requests
+        t = self._lazy_inputs.requests
         span = t.aggregate(first=t.ts.min(), last=t.ts.max(), rows=t.count()).to_pyarrow().to_pylist()[0]
         unknown = (
             t.filter(~t.known_model)
@@ -196,10 +222,11 @@ class Study:
 
     def _sample(self) -> dict[str, Any]:
         """Size of the classified sample, its classifiers and the bootstrap behind its intervals."""
-        labels = self.inputs.labels
+        labels = self._lazy_inputs.labels
         if labels is None:
             return {"classified_requests": 0, "classifiers": []}
         row = labels.aggregate(requests=labels.request_id.nunique()).to_pyarrow().to_pylist()[0]
+        scores = self.classifier_scores()
         classifiers = labels.select("classifier").distinct().to_pyarrow()["classifier"].to_pylist()
         return {
             "classified_requests": row["requests"],
@@ -207,7 +234,8 @@ class Study:
             "sample_rate": self.store.prompt_rate(),
             "replicates": option(self.options, "replicates"),
             "confidence_level": option(self.options, "confidence_level"),
-            "evaluation": self.classifier_scores(),
+            # the scores, not the speed they were measured at: the same data gives the same report
+            "evaluation": {k: v for k, v in scores.items() if k != "prompts_per_second"} if scores else None,
         }
 
     def report(self, out_dir: str | Path, *, progress: Progress | None = None, pdf: bool = False) -> Path:
@@ -221,4 +249,5 @@ class Study:
 
     def _reset(self) -> None:
         self._tables.clear()
-        self.__dict__.pop("inputs", None)
+        for name in ("inputs", "_lazy_inputs"):
+            self.__dict__.pop(name, None)
