@@ -59,7 +59,8 @@ def test_same_seed_gives_identical_files_and_another_seed_does_not(tmp_path: Pat
     names = sorted(p.name for p in a.out_dir.iterdir())
     assert names == sorted(p.name for p in b.out_dir.iterdir())
     assert names == ["accounts.csv", "activity-2025-04.csv", "activity-2025-05.csv", "activity-2025-06.csv",
-                     "labels.parquet", "truth.json"]
+                     "labels.parquet", "prompts-2025-04.jsonl", "prompts-2025-05.jsonl", "prompts-2025-06.jsonl",
+                     "truth.json"]
     for name in names:
         assert (a.out_dir / name).read_bytes() == (b.out_dir / name).read_bytes(), name
     assert (a.out_dir / "activity-2025-05.csv").read_bytes() != (c.out_dir / "activity-2025-05.csv").read_bytes()

@@ -6,7 +6,9 @@ days, one chunk being drawn while background threads write the previous one (dra
 overlap on separate cores), so memory stays bounded whatever the total. The same seed gives
 byte-identical files: the world is drawn from one seeded numpy Generator in a fixed order, and the
 cosmetic parts of each chunk (id characters, sub-categories) from a generator seeded by
-(seed, month, chunk).
+(seed, month, chunk). The prompt log (``prompts-YYYY-MM.jsonl``, the hash-sampled requests as
+OpenAI request/response pairs) is written beside the labels from a generator of its own, so turning
+it on or off leaves every other file byte for byte as it was.
 """
 
 from __future__ import annotations
@@ -24,10 +26,13 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tokencensus.catalog import load_catalog
+from tokencensus.classify.sampling import DEFAULT_RATE
 from tokencensus.simulate import calibration as cal
 from tokencensus.simulate.labels import SCHEMA as LABELS_SCHEMA
 from tokencensus.simulate.labels import label_table
 from tokencensus.simulate.plan import Models, Plan, build_plan, country_shares, month_index
+from tokencensus.simulate.prompt_log import PROMPT_STREAM, PromptLog
+from tokencensus.simulate.prompts import PromptBook
 from tokencensus.simulate.rows import MonthRows, draw_cells, draw_month
 from tokencensus.simulate.truth import Truth
 from tokencensus.simulate.users import COUNTRY_CODES, CohortAssigner, UserPool
@@ -39,7 +44,8 @@ CHUNK_ROWS = 250_000  # rows drawn and written at a time: bounds memory whatever
 
 @dataclass(frozen=True)
 class SimulationResult:
-    """What was written: paths, valid request count and the injected bad records by kind."""
+    """What was written: paths, valid request count, the injected bad records by kind, and the prompt
+    log's files (none when its rate is 0) and request count."""
 
     out_dir: Path
     activity_files: list[Path]
@@ -48,6 +54,8 @@ class SimulationResult:
     truth: Path
     requests: int
     injected: dict[str, int] = field(default_factory=dict)
+    prompt_logs: list[Path] = field(default_factory=list)
+    prompt_requests: int = 0
 
 
 def injection_counts(total_requests: int, bad_rate: float) -> int:
@@ -77,24 +85,25 @@ def _months(plan: Plan) -> Iterator[tuple[int, str, slice]]:
 
 @dataclass
 class _Writer:
-    """Writes a chunk's CSV lines and its labels, and adds it to the truth, in three background
-    threads while the next chunk is drawn; a chunk is handed over once the previous one is done,
-    so the truth still sees the chunks in order."""
+    """Writes a chunk's CSV lines and its labels (then its prompt log, which needs the labels), and
+    adds it to the truth, in three background threads while the next chunk is drawn; a chunk is
+    handed over once the previous one is done, so the truth and the files see the chunks in order."""
 
+    out_dir: Path
     labels: pq.ParquetWriter
     vocab: Vocab
     seed: int
     truth: Truth
+    prompts: PromptLog | None
     threads: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(3))
     pending: list[Future[None]] = field(default_factory=list)
 
-    def submit(self, path: Path, key: tuple[int, int], rows: MonthRows, injection: Injection, first_id: int,
-               month: str) -> None:
+    def submit(self, key: tuple[int, int], rows: MonthRows, injection: Injection, first_id: int, month: str) -> None:
         rng = np.random.default_rng([self.seed, *key])
         gen_ids = month_generation_ids(rows, first_id, rng)
         self.wait()
-        self.pending = [self.threads.submit(self._write_csv, path, key[1] == 0, rows, injection, gen_ids),
-                        self.threads.submit(self._write_labels, rows, injection, gen_ids, rng),
+        self.pending = [self.threads.submit(self._write_csv, month, key[1] == 0, rows, injection, gen_ids),
+                        self.threads.submit(self._write_labels, key, month, rows, injection, gen_ids, rng),
                         self.threads.submit(self.truth.add, rows, injection, month)]
 
     def wait(self) -> None:
@@ -102,17 +111,29 @@ class _Writer:
             job.result()
         self.pending = []
 
-    def _write_csv(self, path: Path, first: bool, rows: MonthRows, injection: Injection,
+    def _write_csv(self, month: str, first: bool, rows: MonthRows, injection: Injection,
                    gen_ids: pa.StringArray) -> None:
-        with path.open("wb" if first else "ab") as out:
+        with activity_path(self.out_dir, month).open("wb" if first else "ab") as out:
             if first:
                 out.write(HEADER.encode() + b"\n")
             write_month(out, to_table(rows, self.vocab, gen_ids), injection, empty_slug=len(self.vocab.slugs) - 1)
 
-    def _write_labels(self, rows: MonthRows, injection: Injection, gen_ids: pa.StringArray,
-                      rng: np.random.Generator) -> None:
+    def _write_labels(self, key: tuple[int, int], month: str, rows: MonthRows, injection: Injection,
+                      gen_ids: pa.StringArray, rng: np.random.Generator) -> None:
         keep = np.flatnonzero(~injection.spoiled(len(rows)))
-        self.labels.write_table(label_table(gen_ids.take(pa.array(keep)), rows.category[keep], rng))
+        labels = label_table(gen_ids.take(pa.array(keep)), rows.category[keep], rng)
+        self.labels.write_table(labels)
+        if self.prompts is not None:
+            self.prompts.write(prompt_log_path(self.out_dir, month), key[1] == 0, rows, labels, keep,
+                               np.random.default_rng([self.seed, *key, PROMPT_STREAM]))
+
+
+def activity_path(out_dir: Path, month: str) -> Path:
+    return out_dir / f"activity-{month}.csv"
+
+
+def prompt_log_path(out_dir: Path, month: str) -> Path:
+    return out_dir / f"prompts-{month}.jsonl"
 
 
 def simulate(
@@ -123,13 +144,17 @@ def simulate(
     end: date = DEFAULT_END,
     seed: int = 0,
     bad_rate: float = 2e-5,
+    prompt_rate: float = DEFAULT_RATE,
     progress: Callable[[int, int], None] | None = None,
 ) -> SimulationResult:
-    """Write activity-YYYY-MM.csv files, accounts.csv, labels.parquet and truth.json into ``out_dir``."""
+    """Write activity-YYYY-MM.csv files, accounts.csv, labels.parquet and truth.json into ``out_dir``,
+    and prompts-YYYY-MM.jsonl for the requests in the hash sample at ``prompt_rate`` (0: none)."""
     if end < start:
         raise ValueError(f"end {end} is before start {start}")
     if requests < 1:
         raise ValueError(f"requests must be at least 1, not {requests}")
+    if not 0.0 <= prompt_rate <= 1.0:
+        raise ValueError(f"prompt_rate must be within [0, 1], not {prompt_rate}")
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -143,15 +168,15 @@ def simulate(
     per_kind = injection_counts(requests, bad_rate)
     bad = {kind: rng.multinomial(per_kind, month_rows / max(month_rows.sum(), 1)) for kind in BAD_KINDS}
 
-    files, done = [], 0
+    done = 0
     labels_path = out_dir / "labels.parquet"
     vocab = Vocab(slugs=list(models.slugs) + [cal.UNKNOWN_MODEL, ""], users=pool.ids)
+    prompts = PromptLog(prompt_rate, PromptBook.load(), vocab, [*models.ids, cal.UNKNOWN_MODEL]) if prompt_rate else None
     with pq.ParquetWriter(labels_path, LABELS_SCHEMA, compression="zstd", compression_level=1,
                           use_dictionary=["label", "subcategory"]) as labels:
-        writer = _Writer(labels, vocab, seed, truth)
+        writer = _Writer(out_dir, labels, vocab, seed, truth, prompts)
         with writer.threads:
             for k, label, days in months:
-                files.append(out_dir / f"activity-{label}.csv")
                 day, model, category = draw_cells(plan, days, len(models), rng)
                 user = assigner.assign(model, k, label, plan.country_p[k])
                 bounds = chunk_bounds(day, CHUNK_ROWS)
@@ -160,7 +185,7 @@ def simulate(
                 for j, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:])):
                     rows = draw_month(plan, models, day[lo:hi], model[lo:hi], category[lo:hi], user[lo:hi], rng)
                     injection = Injection.draw(len(rows), {kind: int(bad_here[kind][j]) for kind in BAD_KINDS}, rng)
-                    writer.submit(files[-1], (k, j), rows, injection, done, label)
+                    writer.submit((k, j), rows, injection, done, label)
                     done += len(rows)
                     if progress is not None:
                         progress(done, requests)
@@ -170,8 +195,12 @@ def simulate(
             truth_json = truth.to_json(seed)
             truth_path.write_text(json.dumps(truth_json, indent=1) + "\n")
 
-    return SimulationResult(out_dir, files, accounts, labels_path, truth_path, truth_json["requests"],
-                            dict(truth.injected))
+    return SimulationResult(
+        out_dir, [activity_path(out_dir, month) for _, month, _ in months], accounts, labels_path, truth_path,
+        truth_json["requests"], dict(truth.injected),
+        prompt_logs=[prompt_log_path(out_dir, month) for _, month, _ in months] if prompts else [],
+        prompt_requests=prompts.requests if prompts else 0,
+    )
 
 
 def _write_accounts(path: Path, pool: UserPool, users: np.ndarray) -> None:

@@ -23,13 +23,13 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-import ibis
+import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from tokencensus.classify.classifier import truncate
-from tokencensus.classify.sampling import sample_expr
+from tokencensus.classify.sampling import in_sample_array
 from tokencensus.classify.scrub import scrub_many
 from tokencensus.schema import QUARANTINE
 from tokencensus.sources._convert import RECORD_LIMIT
@@ -49,7 +49,7 @@ class PromptStage:
 
     def __init__(self, tmp_dir: Path, rate: float) -> None:
         self.tmp_dir, self.rate = tmp_dir, rate
-        self._con = ibis.duckdb.connect()
+        self._con = duckdb.connect()
         self._kept: list[pa.Table] = []  # PROMPTS columns plus the file and the order they came in
         self._seq = 0
         self._claims: list[pa.Table] = []
@@ -59,12 +59,9 @@ class PromptStage:
         if prompts is None or not table.num_rows or prompts.null_count == len(prompts):
             return
         candidates = pa.table({"request_id": table["request_id"], "text": prompts.cast(pa.string())})
-        candidates = candidates.filter(pc.and_(pc.is_valid(candidates["text"]),
-                                               pc.greater(pc.utf8_length(candidates["text"]), 0)))
-        if not candidates.num_rows:
-            return
-        view = self._con.create_table("candidates", candidates, overwrite=True)
-        sampled = self._con.to_pyarrow(view.filter(sample_expr(view, self.rate)))
+        has_text = pc.fill_null(pc.greater(pc.utf8_length(candidates["text"]), 0), False)
+        wanted = has_text.to_numpy(zero_copy_only=False) & in_sample_array(candidates["request_id"], self.rate, self._con)
+        sampled = candidates.filter(pa.array(wanted))
         if sampled.num_rows:
             texts = [truncate(text) for text in scrub_many(sampled["text"].to_pylist())]
             self._kept.append(pa.table({
@@ -96,7 +93,7 @@ class PromptStage:
         claims = pa.concat_tables(self._claims)
         days = {day.isoformat() for day in pc.unique(claims["day"]).to_pylist()}
         parts = [p for p in request_parts if p.parent.name.removeprefix("date=") in days]
-        con = self._con.con  # the DuckDB connection under Ibis
+        con = self._con
         con.register("claims", claims)
         known = (f"SELECT DISTINCT request_id FROM read_parquet([{', '.join(map(quote_sql, parts))}])"
                  if parts else "SELECT NULL::VARCHAR AS request_id WHERE false")
@@ -129,7 +126,7 @@ class PromptStage:
         """
         if not self._kept:
             return Counter()
-        con = self._con.con
+        con = self._con
         con.register("kept", pa.concat_tables(self._kept))
         seen = (f"SELECT request_id FROM read_parquet({quote_sql(stored_prompts)})" if stored_prompts
                 else "SELECT NULL::VARCHAR AS request_id WHERE false")
