@@ -1,9 +1,10 @@
-"""The classifier interface, the fast default, and training on a user's labels (the corpus: test_corpus.py)."""
+"""The classifier interface, the fast default, its corpus, and training on a user's labels."""
 
 from __future__ import annotations
 
 import json
 import pickle
+from collections import Counter
 
 import pyarrow as pa
 import pytest
@@ -22,6 +23,7 @@ from tokencensus.classify.classifier import (
     register,
     truncate,
 )
+from tokencensus.classify.corpus.generate import generate
 from tokencensus.classify.fast import FastClassifier, train
 from tokencensus.classify.train import train_file
 
@@ -98,6 +100,25 @@ def test_truncate_keeps_head_and_tail(text: str) -> None:
     else:
         assert stored.startswith(text[:HEAD_CHARS]) and stored.endswith(text[-TAIL_CHARS:])
         assert len(stored) < len(text) and len(stored) <= HEAD_CHARS + TAIL_CHARS + 3
+
+
+def test_corpus_covers_every_label_in_several_languages() -> None:
+    taxonomy = load_taxonomy()
+    train_set, heldout = corpus.load("train"), corpus.load("heldout")
+    assert len(train_set) > 3000 and len(heldout) > 500
+    for examples in (train_set, heldout):
+        assert {e.label for e in examples} == set(taxonomy.labels)
+        assert all(e.subcategory is None or e.subcategory in taxonomy.subcategories[e.label] for e in examples)
+    languages = Counter(e.language for e in train_set)
+    assert languages["ru"] > 500 and languages["zh"] > 500 and languages["other"] > 100
+    assert not {e.text for e in train_set} & {e.text for e in heldout}
+
+
+def test_shipped_corpus_is_what_the_generator_writes() -> None:
+    generated = generate()
+    for split in corpus.SPLITS:
+        shipped = corpus.load(split)
+        assert [e.text for e in shipped] == [e.text for e in generated if e.split == split]
 
 
 def _labels_file(path, rows: list[tuple[str, str]]) -> None:

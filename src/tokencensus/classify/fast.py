@@ -38,7 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from tokencensus.classify import embedding
 from tokencensus.classify.classifier import Classifier, Prediction, truncate
 
-VERSION = "3"  # bump with any change to training: it keys the cached model
+VERSION = "1"
 #: Pieces at each end of a text pooled on their own (see :class:`Featurizer`).
 EDGE = 24
 _MODEL_FILE = "model.pkl"
@@ -168,29 +168,8 @@ class FastClassifier(Classifier):
         return model
 
 
-#: Share of English in real traffic that the training examples are weighted to (about 60%: the
-#: rest spans dozens of languages); the corpus itself is written mostly in other languages.
-ENGLISH_SHARE = 0.6
-
-
 def _linear(c: float) -> LogisticRegression:
-    return LogisticRegression(C=c, max_iter=300)
-
-
-def sample_weights(labels: Sequence[str], languages: Sequence[str] | None = None) -> np.ndarray:
-    """Per-example weights: English weighted to :data:`ENGLISH_SHARE` of the total (when languages
-    are known), then every label to an equal share.
-
-    The corpus's label and language mix is an accident of how many examples each generator
-    writes, not a picture of traffic, so the model must not learn it as a prior.
-    """
-    weights = np.ones(len(labels))
-    if languages is not None and 0 < (english := np.asarray(languages) == "en").mean() < 1:
-        weights[english] = ENGLISH_SHARE / english.mean()
-        weights[~english] = (1 - ENGLISH_SHARE) / (~english).mean()
-    names, index = np.unique(np.asarray(labels), return_inverse=True)
-    per_label = np.bincount(index, weights=weights, minlength=len(names))
-    return weights * (weights.sum() / len(names)) / per_label[index]
+    return LogisticRegression(C=c, max_iter=300, class_weight="balanced")
 
 
 def train(
@@ -198,14 +177,13 @@ def train(
     labels: Sequence[str],
     subcategories: Sequence[str | None] | None = None,
     *,
-    languages: Sequence[str] | None = None,
     c: float = 1.0,
     name: str = "fast",
 ) -> FastClassifier:
     """Fit the fast classifier on labelled texts (``subcategories`` optional, None where absent).
 
     ``c`` (inverse regularisation) was chosen on the corpus's held-out split (1, 4 and 16 within
-    0.01 macro-F1 of each other); examples are weighted by :func:`sample_weights`.
+    0.01 macro-F1 of each other); classes are weighted to balance the corpus's label counts.
     """
     if len(texts) != len(labels):
         raise ValueError("texts and labels differ in length")
@@ -213,13 +191,13 @@ def train(
         raise ValueError("training needs at least two distinct labels")
     featurizer = Featurizer().fit(texts)
     features = featurizer.transform(texts)
-    leaf = _linear(c).fit(features, np.asarray(labels), sample_weight=sample_weights(labels, languages))
+    leaf = _linear(c).fit(features, np.asarray(labels))
     sub_model = None
     if subcategories is not None:
         keep = np.array([s is not None for s in subcategories])
         targets = np.array([f"{label}/{sub}" for label, sub in zip(labels, subcategories) if sub is not None])
         if len(set(targets)) >= 2:
-            sub_model = _linear(c).fit(features[keep], targets, sample_weight=sample_weights(targets))
+            sub_model = _linear(c).fit(features[keep], targets)
     return FastClassifier(featurizer, leaf, sub_model, name=name)
 
 
@@ -235,8 +213,9 @@ def default_classifier() -> FastClassifier:
     directory = embedding.cache_dir() / f"fast-{key}"
     if (directory / _MODEL_FILE).exists():
         return FastClassifier.load(directory)
-    model = train([e.text for e in examples], [e.label for e in examples], [e.subcategory for e in examples],
-                  languages=[e.language for e in examples])
+    model = train(
+        [e.text for e in examples], [e.label for e in examples], [e.subcategory for e in examples]
+    )
     tmp = model.save(directory.with_name(f"{directory.name}.{os.getpid()}.tmp"))
     try:
         tmp.rename(directory)  # atomic; a concurrent builder may have won, which is as good
