@@ -68,10 +68,13 @@ def _plant_hostile_log(template: Path, out: Path) -> Path:
 def report(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A small demo report (about 50k requests) whose logs carry hostile app names and model slugs."""
     root = tmp_path_factory.mktemp("browser")
-    world = simulate(root / "logs", requests=50_000, seed=11)
+    # a 4% prompt sample (2,000 prompts) so that the category figures have cells above k users
+    world = simulate(root / "logs", requests=50_000, seed=11, prompt_rate=0.04)
     hostile = _plant_hostile_log(world.activity_files[-1], root / "logs" / "hostile.csv")
     study = Study(root / "data")
     study.ingest([*world.activity_files, hostile, world.accounts])
+    study.ingest(world.prompt_logs, format="openai", sample_rate=0.04, prompts_only=True)
+    study.classify(truth=world.labels)
     return study.report(root / "report")
 
 

@@ -129,6 +129,11 @@ def test_cli_demo_runs_every_stage(tmp_path: Path) -> None:
     assert run.exit_code == 0, run.output
     assert (out / "report" / "index.html").is_file()
     assert (out / "data" / "manifest.json").is_file()
+    # the demo classified the sampled prompts and the report says how accurate that was
+    sample = json.loads((out / "report" / "summary.json").read_text())["quality"]["sample"]
+    assert sample["classified_requests"] > 20 and [c.split("@")[0] for c in sample["classifiers"]] == ["fast"]
+    assert sample["evaluation"]["n"] == sample["classified_requests"] and sample["evaluation"]["macro_f1"] > 0.5
+    assert "Accuracy on this data" in (out / "report" / "index.html").read_text()
     ingest = CliRunner().invoke(
         app, ["ingest", str(out / "logs" / "accounts.csv"), "--data", str(out / "data"), "--json"]
     )

@@ -225,11 +225,14 @@ class Study:
         labels = self._lazy_inputs.labels
         if labels is None:
             return {"classified_requests": 0, "classifiers": []}
+        classified = self._lazy_inputs.prompts  # every label, whatever its confidence
         row = labels.aggregate(requests=labels.request_id.nunique()).to_pyarrow().to_pylist()[0]
         scores = self.classifier_scores()
         classifiers = labels.select("classifier").distinct().to_pyarrow()["classifier"].to_pylist()
         return {
-            "classified_requests": row["requests"],
+            "classified_requests": int(classified.count().execute()),
+            "used_requests": row["requests"],  # labels at or above the min_confidence option
+            "min_confidence": option(self.options, "min_confidence"),
             "classifiers": sorted(c for c in classifiers if c is not None),
             "sample_rate": self.store.prompt_rate(),
             "replicates": option(self.options, "replicates"),

@@ -31,6 +31,7 @@ class ReportFormat(str, Enum):
     pdf = "pdf"
 
 
+DEMO_SAMPLE_RATE = 0.02
 ENGINE_HELP = "Query engine: duckdb (embedded), spark (local Spark) or sc://HOST:PORT (Spark Connect)."
 
 app = typer.Typer(
@@ -187,6 +188,10 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Directory for logs, store and report.")] = Path("demo-out"),
     requests: Annotated[int, typer.Option(help="Number of requests to simulate.")] = 2_000_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    sample_rate: Annotated[float, typer.Option(
+        help="Share of requests whose prompts are logged and classified. Higher than the report's 0.25%: "
+             "at a demo's size, monthly category cells need it to reach the minimum number of users.")
+    ] = DEMO_SAMPLE_RATE,
 ) -> None:
     """Simulate -> ingest -> classify -> report: logs in OUT/logs, store in OUT/data, report in OUT/report.
 
@@ -194,11 +199,12 @@ def demo(
     the simulator's answer key (labels.parquet), which the report quotes."""
     logs, data, report_dir = out / "logs", out / "data", out / "report"
     with _bar("simulate") as progress:
-        world = run_simulation(logs, requests=requests, seed=seed, progress=progress)
+        world = run_simulation(logs, requests=requests, seed=seed, prompt_rate=sample_rate, progress=progress)
     study = Study(data)
     with _bar("ingest") as progress:
         counts = study.ingest([*world.activity_files, world.accounts], progress=progress).as_dict()
-        prompts = study.ingest(world.prompt_logs, prompts_only=True, progress=progress).prompts
+        prompts = study.ingest(world.prompt_logs, format="openai", sample_rate=sample_rate, prompts_only=True,
+                               progress=progress).prompts
     console.print(", ".join(f"{k} {v:,}" for k, v in {**counts, "prompts": prompts}.items()))
     with _bar("classify") as progress:
         classified = study.classify(truth=world.labels, progress=progress)

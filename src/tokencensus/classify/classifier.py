@@ -68,6 +68,10 @@ class Classifier(ABC):
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         """One prediction per text, in order."""
 
+    def prepare(self) -> None:
+        """Load what a first batch would otherwise load (models, tables), so that a clock started
+        afterwards times classification only. Nothing to do by default."""
+
     def classify_arrow(self, texts: pa.Array | pa.ChunkedArray) -> pa.Table:
         """Arrow in, Arrow out (``category``, ``subcategory``, ``confidence``); nulls count as ''."""
         values = [text or "" for text in texts.to_pylist()]

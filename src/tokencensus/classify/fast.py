@@ -122,6 +122,10 @@ class FastClassifier(Classifier):
             np.array([c.split("/", 1)[0] for c in subcategories.classes_]) if subcategories else None
         )
 
+    def prepare(self) -> None:
+        self.featurizer.processor  # noqa: B018 - loads the SentencePiece model
+        embedding.token_table()
+
     def classify(self, texts: Sequence[str]) -> list[Prediction]:
         if not len(texts):
             return []

@@ -114,6 +114,7 @@ def classify_store(
     with store.writing():
         con = connect(engine)
         todo, sampled = _todo(con, store, model.id, rate, replace)
+        model.prepare()
         start = time.perf_counter()
         run = new_batch_id()
         if con.name == "pyspark":
