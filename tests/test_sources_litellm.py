@@ -236,3 +236,32 @@ def test_postgres_is_not_a_file_format(tmp_path: Path) -> None:
     path = tmp_path / "x.json"
     path.write_text("{}")
     assert FORMATS["litellm-postgres"].sniff(b"{}", path) == "not a postgresql:// URL"
+
+
+def test_postgres_prompts_from_jsonb_messages_and_the_request_body(postgres_url: str) -> None:
+    """``messages`` as a JSONB list, as a JSONB string holding JSON, and ``'{}'`` with the request
+    body in ``proxy_server_request``; the prompts come with their rows, in table order."""
+    import psycopg
+
+    from tokencensus.sources.postgres import DatabaseTable, LiteLLMPostgres
+
+    chat = json.dumps([{"role": "user", "content": "Q"}, {"role": "system", "content": "S"}])
+    with psycopg.connect(postgres_url, autocommit=True) as con:
+        con.execute("DROP DATABASE IF EXISTS prompts")
+        con.execute("CREATE DATABASE prompts")
+    url = postgres_url.rsplit("/", 1)[0] + "/prompts"
+    with psycopg.connect(url, autocommit=True) as con:
+        con.execute(SPEND_LOGS_DDL)
+        con.execute("""
+            INSERT INTO "LiteLLM_SpendLogs" (request_id, call_type, "startTime", "endTime", model, messages,
+                proxy_server_request)
+            VALUES ('p1', 'acompletion', '2025-09-03 10:00:01', '2025-09-03 10:00:02', 'gpt-4o', %(chat)s::jsonb, '{}'),
+                   ('p2', 'acompletion', '2025-09-03 10:00:02', '2025-09-03 10:00:03', 'gpt-4o', to_jsonb(%(chat)s::text), '{}'),
+                   ('p3', 'acompletion', '2025-09-03 10:00:03', '2025-09-03 10:00:04', 'gpt-4o', '{}',
+                    jsonb_build_object('model', 'gpt-4o', 'messages', %(chat)s::jsonb)),
+                   ('p4', 'acompletion', '2025-09-03 10:00:04', '2025-09-03 10:00:05', 'gpt-4o', '{}', '{}')""",
+                    {"chat": chat})
+    batches = list(LiteLLMPostgres().read(DatabaseTable(url)))
+    ids = [i for b in batches for i in b.table["request_id"].to_pylist()]
+    prompts = [p for b in batches for p in b.prompts.to_pylist()]
+    assert dict(zip(ids, prompts, strict=True)) == {"p1": "S\n\nQ", "p2": "S\n\nQ", "p3": "S\n\nQ", "p4": None}

@@ -2,7 +2,8 @@
 
 Each hypothesis example writes one file of a few hundred records of one format: well-formed
 records with fields replaced by wrongly typed, huge, negative or hostile values, truncated lines,
-invalid JSON and values that are not objects. Whatever the mix, reading never raises, every
+invalid JSON and values that are not objects; prompt fields (messages, inputs, OpenTelemetry
+prompt attributes and events) get the same treatment. Whatever the mix, reading never raises, every
 batch keeps read = stored + quarantined, and ``read`` is the number of records the file holds
 (for Langfuse and OpenTelemetry: the number of LLM requests, by the rule each format documents).
 At least 10,000 records per format are generated across the examples.
@@ -18,6 +19,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -45,22 +47,28 @@ TEMPLATES: dict[str, dict] = {
                         "messages": [{"role": "user", "content": "hi"}]},
     "litellm-spendlogs": {"request_id": "r", "startTime": "2025-01-24 09:20:46.847", "endTime": "2025-01-24 09:20:47",
                           "model": "gpt-4o", "spend": 0.1, "prompt_tokens": 1, "completion_tokens": 2, "user": "u",
-                          "status": "success", "metadata": "{\"usage_object\": {}}", "response": "{}"},
+                          "status": "success", "metadata": "{\"usage_object\": {}}", "response": "{}",
+                          "messages": "[{\"role\": \"user\", \"content\": \"hi\"}]",
+                          "proxy_server_request": {"messages": [{"role": "user", "content": "hi"}], "system": "s"}},
     "helicone": {"request_id": "h", "request_created_at": "2025-05-02T12:00:00Z", "response_model": "m",
                  "prompt_tokens": 1, "completion_tokens": 2, "cost": 0.1, "delay_ms": 10, "response_status": 200,
-                 "request_body": {"tools": []}},
+                 "request_body": {"tools": [], "messages": [{"role": "user", "content": "hi"}], "instructions": "s"}},
     "openai": {"id": "b", "custom_id": "c", "response": {"status_code": 200, "body": {
         "id": "chatcmpl", "created": 1729730156, "model": "gpt-4o", "choices": [{"finish_reason": "stop"}],
-        "usage": {"prompt_tokens": 1, "completion_tokens": 2}}}, "error": None},
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2}}}, "error": None,
+        "request": {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}], "input": "x"}},
     "openai-batch-input": {"custom_id": "c", "method": "POST", "url": "/v1/chat/completions",
                            "body": {"model": "gpt-4o", "messages": []}},
     "langfuse": {"id": "o", "traceId": "t", "type": "GENERATION", "startTime": "2025-10-01T08:00:00Z",
                  "endTime": "2025-10-01T08:00:01Z", "model": "m", "usageDetails": {"input": 3, "output": 4, "total": 7},
-                 "costDetails": {"total": 0.1}},
+                 "costDetails": {"total": 0.1}, "input": {"messages": [{"role": "user", "content": "hi"}]}},
     "otel": {"name": "call_llm", "context": {"trace_id": 1, "span_id": 2}, "start_time": 1758026593210770000,
              "end_time": 1758026593449611000, "status": {"status_code": "ok"},
              "attributes": {"gen_ai.operation.name": "call_llm", "gen_ai.request.model": "m",
-                            "gen_ai.usage.input_tokens": 3, "gen_ai.usage.output_tokens": 4}},
+                            "gen_ai.usage.input_tokens": 3, "gen_ai.usage.output_tokens": 4,
+                            "gen_ai.input.messages": "[{\"role\": \"user\", \"parts\": []}]",
+                            "gen_ai.prompt.0.content": "hi", "gen_ai.prompt.0.role": "user"},
+             "events": [{"name": "gen_ai.user.message", "attributes": {"content": "hi"}}]},
 }
 SUFFIX = {"otel": ".json", "langfuse": ".jsonl"}
 ID_KEY = {"litellm-payload": ("id",), "litellm-spendlogs": ("request_id",), "helicone": ("request_id",),
@@ -142,6 +150,7 @@ def _check_file(path: Path, fmt: str, expected: int) -> None:
     read = 0
     for batch in adapter.read(path):  # AdapterBatch itself asserts read = stored + quarantined
         assert batch.table.schema == REQUESTS
+        assert batch.prompts is None or batch.prompts.type == pa.string()
         assert batch.table.column("request_id").null_count == 0
         read += batch.read
     assert read == expected

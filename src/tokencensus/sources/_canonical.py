@@ -73,11 +73,13 @@ def to_requests(
     records: Callable[[pa.Array], pa.Array],
     extra_rejects: pa.Table | None = None,
     bytes_done: int,
+    prompts: pa.Array | None = None,
 ) -> AdapterBatch:
     """An AdapterBatch of REQUESTS rows from ``text(field)`` (None where the format lacks it).
 
     ``names`` says what the format calls each field, for quarantine rows. ``latency_ms`` falls
-    back to ``end - ts`` where the format gives an end time rather than a duration.
+    back to ``end - ts`` where the format gives an end time rather than a duration. ``prompts``
+    is each record's prompt text, for formats that log it (see ``AdapterBatch.prompts``).
     """
     length = len(lines)
 
@@ -113,4 +115,4 @@ def to_requests(
         *[(names.get(f, f), reasons) for f, (_, reasons) in parsed.items()],
     ]
     return assemble(columns, REQUESTS, checks, source=source, lines=lines, records=records,
-                    extra_rejects=extra_rejects, bytes_done=bytes_done)
+                    extra_rejects=extra_rejects, bytes_done=bytes_done, prompts=prompts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,9 +54,11 @@ class CsvChunk:
     malformed_text: pa.Array
     bytes_done: int
 
-    def records(self, mask: pa.Array) -> pa.Array:
-        """The selected records re-joined with commas, for quarantine."""
-        cells = [pc.filter(column, mask) for column in self.columns.values()]
+    def records(self, mask: pa.Array, hide: Collection[str] = ()) -> pa.Array:
+        """The selected records re-joined with commas, for quarantine; ``hide``: columns left
+        empty (prompt text)."""
+        cells = [pc.filter(pa.nulls(len(column), pa.string()) if name in hide else column, mask)
+                 for name, column in self.columns.items()]
         return pc.binary_join_element_wise(*cells, ",", null_handling="replace")
 
     def malformed(self, source: str) -> pa.Table:

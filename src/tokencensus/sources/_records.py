@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import duckdb
@@ -26,12 +26,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from tokencensus.sources import _prompts
 from tokencensus.sources._canonical import to_requests
 from tokencensus.sources._convert import quarantine_rows
 from tokencensus.sources._io import line_blocks, logical_suffix, read_head
 from tokencensus.sources.base import AdapterBatch, Target
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
+_INPUT = "prompt input "  # prefix of the record query's columns that carry a prompt's inputs
 DOCUMENT_ROWS = 20_000  # values of a document handed to the query at a time
 MAX_DOCUMENT = 1 << 30  # DuckDB's limit for one JSON value in a document
 
@@ -114,7 +116,8 @@ class JsonRecords:
     through ``context_paths``.
     ``paths``: alias -> path inside a record, fetched with one parse; ``fields``: canonical field
     -> (name in the format, SQL over the aliases and ``rec``/``doc``); ``keep``: SQL, whether a
-    record is an LLM request at all.
+    record is an LLM request at all; ``prompt``: where the request's prompt text is, for
+    ``AdapterBatch.prompts`` (its paths join the same parse).
     """
 
     name: str
@@ -132,6 +135,7 @@ class JsonRecords:
     stages: tuple[Mapping[str, str], ...] = ()  # alias -> SQL over earlier aliases, one SELECT per stage
     redact: str = "{}"  # JSON merge patch that blanks prompt text out of quarantined records
     parent: str | None = None  # SQL: the request id of a record's parent; a parent of a kept record is a wrapper
+    prompt: _prompts.PromptSpec | None = None  # where a record's prompt text is; None: the format logs none
 
     def sniff(self, head: bytes, path: Path) -> str | None:
         if logical_suffix(path) not in JSON_SUFFIXES:
@@ -140,11 +144,15 @@ class JsonRecords:
         missing = [m for m in self.markers if not any(f'"{key}' in text for key in m.split("|"))]
         return f"no {', '.join(missing)} key in the first 64 KiB" if missing else None
 
-    def query(self) -> str:
-        aliases, context = list(self.paths), list(self.context_paths)
+    def query(self, prompt: bool = True) -> str:
+        """The SQL over a ``block`` of values: each record's fields and, where the format logs
+        prompts (and ``prompt``), the inputs they are read from and whether any is given."""
+        spec = self.prompt if prompt else None
+        paths = {**self.paths, **spec.paths} if spec else self.paths
+        aliases, context = list(paths), list(self.context_paths)
         picks = [f'sv[{i + 1}] AS "{a}"' for i, a in enumerate(aliases)]
         picks += [f'cv[{i + 1}] AS "{a}"' for i, a in enumerate(context)]
-        extract = f"json_extract_string(rec, [{', '.join(q(self.paths[a]) for a in aliases)}]) AS sv"
+        extract = f"json_extract_string(rec, [{', '.join(q(paths[a]) for a in aliases)}]) AS sv"
         if context:
             extract += f", json_extract_string(ctx, [{', '.join(q(self.context_paths[a]) for a in context)}]) AS cv"
         fields = ", ".join(f'CAST(({sql}) AS VARCHAR) AS "{field}"' for field, (_, sql) in self.fields.items())
@@ -161,6 +169,9 @@ class JsonRecords:
         for i, stage in enumerate(self.stages):
             columns = "".join(f', ({sql}) AS "{alias}"' for alias, sql in stage.items())
             stages, last = stages + f", s{i} AS (SELECT *{columns} FROM {last})", f"s{i}"
+        if spec:
+            given = " OR ".join(f'"{a}" IS NOT NULL' for a in spec.inputs)
+            fields += f", {given} AS _prompted" + "".join(f', "{a}" AS "{_INPUT}{a}"' for a in spec.inputs)
         return (
             "WITH v AS (SELECT ln, doc, json_valid(doc) AS ok FROM block), "
             # valid JSON that starts with a brace is an object: spares a second parse
@@ -179,11 +190,14 @@ class JsonRecords:
 def read_records(fmt: JsonRecords, blocks: Iterator[Values], source: str, unit: str = "line") -> Iterator[AdapterBatch]:
     """Run ``fmt``'s query over each block of values and yield canonical rows and rejects."""
     con = duckdb.connect()
-    sql = fmt.query()
+    if fmt.prompt:
+        _prompts.install(con)
+    sql = {True: fmt.query(), False: fmt.query(prompt=False)}
     names = {field: name for field, (name, _) in fmt.fields.items()}
     for values in blocks:
+        prompt = fmt.prompt is not None and fmt.prompt.may_hold(values.text)
         con.register("block", pa.table({"ln": values.lines, "doc": values.text}))
-        out = con.sql(sql).to_arrow_table()
+        out = con.sql(sql[prompt]).to_arrow_table()
         con.unregister("block")
         out = out.filter(out["keep"])
         if fmt.parent:  # a framework span around the LLM span would count the call twice
@@ -203,8 +217,21 @@ def read_records(fmt: JsonRecords, blocks: Iterator[Values], source: str, unit: 
             records=lambda mask: redact(con, pc.filter(raw, mask), fmt.redact),
             extra_rejects=rejects,
             bytes_done=values.bytes_done,
+            prompts=(prompt_texts(con, fmt.prompt, good) if prompt else
+                     pa.nulls(good.num_rows, pa.string()) if fmt.prompt else None),
         )
         yield relabel(batch, "record" if values.document else unit)
+
+
+def prompt_texts(con: duckdb.DuckDBPyConnection, spec: _prompts.PromptSpec, rows: pa.Table) -> pa.Array:
+    """The prompt text of each row of the record query's output: flattened from the inputs of
+    the rows that have some, null for the rest."""
+    flagged = rows["_prompted"].combine_chunks()
+    texts = pa.nulls(rows.num_rows, pa.string())
+    if not rows.num_rows or not pc.any(flagged).as_py():
+        return texts
+    inputs = pa.table({alias: pc.filter(rows[f"{_INPUT}{alias}"], flagged) for alias in spec.inputs})
+    return pc.replace_with_mask(texts, flagged, spec.read(con, inputs))
 
 
 def redact(con: duckdb.DuckDBPyConnection, records: pa.Array, patch: str) -> pa.Array:
@@ -225,8 +252,8 @@ def relabel(batch: AdapterBatch, unit: str) -> AdapterBatch:
     if unit == "line" or not batch.rejects.num_rows:
         return batch
     location = pc.replace_substring_regex(batch.rejects["location"], "^line ", f"{unit} ")
-    rejects = batch.rejects.set_column(batch.rejects.schema.get_field_index("location"), "location", location)
-    return AdapterBatch(batch.table, batch.lines, rejects, batch.read, batch.bytes_done)
+    return replace(batch, rejects=batch.rejects.set_column(batch.rejects.schema.get_field_index("location"),
+                                                           "location", location))
 
 
 # -- SQL helpers for adapters ------------------------------------------------------------------

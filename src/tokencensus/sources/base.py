@@ -72,12 +72,13 @@ def assemble(
     records: Callable[[pa.Array], pa.Array],
     extra_rejects: pa.Table | None = None,
     bytes_done: int,
+    prompts: pa.Array | None = None,
 ) -> AdapterBatch:
     """Split converted columns into good rows and rejects.
 
     ``columns`` holds canonical columns (missing ones become null); ``checks`` are (field as named
     in the source, reasons) pairs, the first reason of a row wins; ``records`` returns the raw text
-    of the rows selected by a mask.
+    of the rows selected by a mask; ``prompts`` (one per record, or None) stays with the good rows.
     """
     length = len(lines)
     table = pa.Table.from_arrays(
@@ -92,10 +93,12 @@ def assemble(
         ))
         good = pc.invert(bad)
         table, lines = table.filter(good), pc.filter(lines, good)
+        prompts = None if prompts is None else pc.filter(prompts, good)
     return AdapterBatch(
         table=table,
         lines=lines,
         rejects=pa.concat_tables(rejects).cast(QUARANTINE) if rejects else QUARANTINE.empty_table(),
         read=length + (extra_rejects.num_rows if extra_rejects is not None else 0),
         bytes_done=bytes_done,
+        prompts=prompts,
     )

@@ -3,11 +3,13 @@
 They come from ``POST /v1/request/query-clickhouse`` as ``{"data": [...]}``, or one per line from
 an export. The served model is ``response_model`` (the requested one is ``request_model``);
 Helicone has no reasoning column, so reasoning tokens come from ``response_body.usage`` where
-the body was kept. An HTTP status of 400 or more is a failed request (finish reason ``error``).
+the body was kept, and so does the prompt (``request_body``: chat ``messages``, a legacy ``prompt``,
+a Responses ``input``). An HTTP status of 400 or more is a failed request (finish reason ``error``).
 """
 
 from __future__ import annotations
 
+from tokencensus.sources._prompts import body_redact, body_spec
 from tokencensus.sources._records import JsonRecords, first_of, nonempty_array, num
 
 
@@ -33,7 +35,8 @@ class HeliconeRequests(JsonRecords):
         "finish_reason": "response_body.choices[0].finish_reason", "tools": "request_body.tools",
         "stream": "request_body.stream",
     }
-    redact = '{"request_body": {"messages": null, "prompt": null, "input": null}, "response_body": {"choices": null, "output": null}}'
+    redact = f'{{"request_body": {body_redact()}, "response_body": {{"choices": null, "output": null}}}}'
+    prompt = body_spec("request_body.")
     fields = {
         "request_id": ("request_id", '"request_id"'),
         "ts": ("request_created_at", '"request_created_at"'),

@@ -7,10 +7,13 @@ details when it was given OpenAI-style usage (``input_cached_tokens``, ``output_
 Anthropic-style ``cache_read_input_tokens``/``cache_creation_input_tokens``. Where ``total``
 exceeds the sum (Gemini's hidden thinking tokens), the rest counts as completion. The trace's
 userId reaches its observations from the trace object (API) or the enriched export's columns.
+The prompt is the observation's ``input``: text, a message list, one message, or a request body
+(``messages``, Gemini ``contents``, a ``prompt``), often as a JSON string.
 """
 
 from __future__ import annotations
 
+from tokencensus.sources._prompts import anything_spec
 from tokencensus.sources._records import JsonRecords, first_of, whole
 
 _USAGE = '"usage_map"'
@@ -60,6 +63,7 @@ class LangfuseObservations(JsonRecords):
     )
     keep = "\"type\" IN ('GENERATION', 'EMBEDDING')"
     redact = '{"input": null, "output": null, "metadata": null, "toolDefinitions": null, "toolCalls": null}'
+    prompt = anything_spec("input", input="input")
     fields = {
         "request_id": ("id", '"id"'),
         "ts": ("startTime", first_of("startTime", "start_time")),

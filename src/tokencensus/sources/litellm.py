@@ -9,6 +9,7 @@ call (``status = failure``) is kept, with finish reason ``error``.
 
 from __future__ import annotations
 
+from tokencensus.sources._prompts import PromptSpec, anything, anything_spec, given
 from tokencensus.sources._records import JsonRecords, inner, nonempty_array
 
 _META_CACHED = ("usage_object.prompt_tokens_details.cached_tokens", "usage_object.cache_read_input_tokens")
@@ -17,6 +18,16 @@ _META_REASONING = "usage_object.completion_tokens_details.reasoning_tokens"
 
 #: Payload logging puts prompts and answers in these keys; quarantined records go without them.
 _REDACT = '{"messages": null, "response": null, "proxy_server_request": null, "model_parameters": null}'
+
+
+_MESSAGES_BODY, _MESSAGES = anything("messages")
+_REQUEST_BODY, _REQUEST = anything("request")
+_MESSAGES_GIVEN = given('"messages"')
+#: SpendLogs keep the request body too: it is read where ``messages`` holds nothing.
+_SPEND_LOGS_PROMPT = PromptSpec(
+    pieces=(*_MESSAGES, *_REQUEST), inputs=("messages", "proxy_server_request"), paths={"messages": "messages"},
+    stages=({"request": f'CASE WHEN NOT {_MESSAGES_GIVEN} THEN "proxy_server_request" END'},
+            {**_MESSAGES_BODY, **_REQUEST_BODY}))
 
 
 def _meta(*paths: str) -> str:
@@ -41,6 +52,7 @@ class LiteLLMSpendLogs(JsonRecords):
         "end_user": "end_user", "team_id": "team_id", "metadata": "metadata", "status": "status",
         "response": "response", "proxy_server_request": "proxy_server_request",
     }
+    prompt = _SPEND_LOGS_PROMPT
     fields = {
         "request_id": ("request_id", '"request_id"'),
         "ts": ("startTime", '"startTime"'),
@@ -83,6 +95,7 @@ class LiteLLMPayload(JsonRecords):
         "response_reasoning": "response.usage.completion_tokens_details.reasoning_tokens",
         "finish_reason": "response.choices[0].finish_reason", "tools": "model_parameters.tools",
     }
+    prompt = anything_spec("messages", messages="messages")
     fields = {
         "request_id": ("id", '"id"'),
         "ts": ("startTime", '"startTime"'),

@@ -7,10 +7,12 @@ The mapping is a YAML file naming, for each canonical field, the column that hol
       ts: started_at          # ISO 8601 text, a timestamp column, or Unix epoch numbers
       model: model_name
       prompt_tokens: tokens_in
+      prompt: messages        # optional: the prompt as text, or a JSON message list or request body
 
 It is given as the format ``mapped:PATH`` (``tokencensus ingest logs/ --format mapped:map.yaml``).
 Every column is read as text and goes through the same parsers as the built-in formats, so a bad
-cell is quarantined with its row and column; Parquet rows are numbered from 1.
+cell is quarantined with its row and column; Parquet rows are numbered from 1. A ``prompt``
+column is flattened to one text as the JSON formats' prompts are, and left out of quarantine.
 """
 
 from __future__ import annotations
@@ -26,11 +28,13 @@ import yaml
 from tokencensus.sources._canonical import FIELDS, to_requests
 from tokencensus.sources._csv import csv_header, read_csv_text
 from tokencensus.sources._io import logical_suffix, read_head
+from tokencensus.sources._prompts import flatten
 from tokencensus.sources._records import relabel
 from tokencensus.sources.base import AdapterBatch, Target
 
 PREFIX = "mapped:"
 REQUIRED = ("request_id", "ts", "model")
+PROMPT = "prompt"  # the optional field that names the prompt column
 PARQUET_ROWS = 1 << 20
 
 
@@ -48,11 +52,11 @@ def load_mapping(spec: str) -> dict[str, str]:
     columns = data.get("columns", data) if isinstance(data, dict) else None
     if not isinstance(columns, dict) or not all(isinstance(v, str) for v in columns.values()):
         raise MappingError(f"{path}: expected 'columns:' mapping canonical fields to column names")
-    unknown = sorted(set(columns) - set(FIELDS))
+    unknown = sorted(set(columns) - {*FIELDS, PROMPT})
     missing = [f for f in REQUIRED if f not in columns]
     if unknown or missing:
         raise MappingError(f"{path}: " + "; ".join(
-            [f"unknown fields {', '.join(unknown)} (known: {', '.join(FIELDS)})"] * bool(unknown)
+            [f"unknown fields {', '.join(unknown)} (known: {', '.join((*FIELDS, PROMPT))})"] * bool(unknown)
             + [f"required fields {', '.join(missing)} are not mapped"] * bool(missing)))
     return columns
 
@@ -66,6 +70,7 @@ class MappedColumns:
 
     def __init__(self, mapping: Mapping[str, str]) -> None:
         self.mapping = dict(mapping)
+        self.hidden = [self.mapping[PROMPT]] if PROMPT in self.mapping else []  # kept out of quarantine
 
     @classmethod
     def from_spec(cls, spec: str) -> MappedColumns:
@@ -93,8 +98,16 @@ class MappedColumns:
             return
         for chunk in read_csv_text(path, csv_header(read_head(path))):
             yield to_requests(lambda f: chunk.columns.get(names.get(f, "")), names, source=path.name,
-                              lines=chunk.lines, records=chunk.records, extra_rejects=chunk.malformed(path.name),
-                              bytes_done=chunk.bytes_done)
+                              lines=chunk.lines, records=lambda mask, c=chunk: c.records(mask, self.hidden),
+                              extra_rejects=chunk.malformed(path.name), bytes_done=chunk.bytes_done,
+                              prompts=self._prompts(chunk.columns, len(chunk.lines)))
+
+    def _prompts(self, columns: Mapping[str, pa.Array], length: int) -> pa.Array | None:
+        """The mapped prompt column as prompt text (null where the file lacks the column)."""
+        if PROMPT not in self.mapping:
+            return None
+        column = columns.get(self.mapping[PROMPT])
+        return pa.nulls(length, pa.string()) if column is None else flatten(column)
 
     def _read_parquet(self, path: Path, names: dict[str, str]) -> Iterator[AdapterBatch]:
         file = pq.ParquetFile(path)
@@ -105,10 +118,11 @@ class MappedColumns:
             lines = pa.array(range(first, first + batch.num_rows), pa.int64())
 
             def records(mask: pa.Array, text: dict[str, pa.Array] = text) -> pa.Array:
-                cells = [pc.filter(text[c], mask) for c in wanted]
+                cells = [pc.filter(text[c], mask) for c in wanted if c not in self.hidden]
                 return pc.binary_join_element_wise(*cells, ",", null_handling="replace")
 
             done = size * (first + batch.num_rows - 1) // total
             yield relabel(to_requests(lambda f: text.get(names.get(f, "")), names, source=path.name, lines=lines,
-                                      records=records, bytes_done=done), "row")
+                                      records=records, bytes_done=done, prompts=self._prompts(text, batch.num_rows)),
+                          "row")
             first += batch.num_rows

@@ -1,7 +1,9 @@
 """OpenAI-format logs: request/response pairs, bare chat.completion responses, and Batch API files.
 
-A pair is ``{"request": {...}, "response": {...}}`` per line (what logging proxies write); a Batch
-API output line wraps the response as ``response.body`` with its HTTP ``status_code``. Both
+A pair is ``{"request": {...}, "response": {...}}`` per line (what logging proxies write); its
+request holds the prompt (chat ``messages``, Responses ``input`` and ``instructions``, or a legacy
+``prompt``). A Batch API output line wraps the response as ``response.body`` with its HTTP
+``status_code``; it and a bare response carry no prompt. Both
 Chat Completions usage (``prompt_tokens``) and Responses usage (``input_tokens``) are read. A
 Batch API *input* file holds requests that have not run yet: no time, no usage, no answer, so
 each line is accounted for in quarantine with the advice to ingest the output file instead.
@@ -9,14 +11,16 @@ each line is accounted for in quarantine with the advice to ingest the output fi
 
 from __future__ import annotations
 
+from tokencensus.sources._prompts import body_redact, body_spec
 from tokencensus.sources._records import JsonRecords, first_of, nonempty_array, num
+
 
 def _any(*names: str) -> str:
     """The first of ``names`` found under any shape: batch body, pair response, bare response."""
     return first_of(*(f"{shape}{name}" for name in names for shape in ("batch ", "pair ", "")))
 
 
-_PROMPTS = '{"messages": null, "input": null, "instructions": null, "prompt": null}'
+_PROMPTS = body_redact()
 
 
 class OpenAILog(JsonRecords):
@@ -44,6 +48,7 @@ class OpenAILog(JsonRecords):
     } | {"status": "response.status_code", "request_model": "request.model", "tools": "request.tools",
          "stream": "request.stream", "user": "request.user"}
     redact = f'{{"request": {_PROMPTS}, "response": {{"choices": null, "output": null}}}}'
+    prompt = body_spec("request.")
     fields = {
         "request_id": ("response.id", _any("id")),
         "ts": ("response.created", _any("created", "created_at")),

@@ -8,19 +8,27 @@ OpenLIT, OpenLLMetry, LangSmith and any-agent spans all map through the GenAI se
 A span is an LLM request when it names a model and is not a tool or agent span; the rest of a
 trace is not a record of this format. The request id is ``<trace id>-<span id>`` in hex, whether
 the file wrote ids as hex (OTLP/JSON), base64 (protobuf's JSON mapping) or integers (SDK dumps).
+
+The prompt comes from the first of: the current conventions' ``gen_ai.system_instructions`` and
+``gen_ai.input.messages`` (JSON strings of parts and of messages with ``parts``), the older
+indexed ``gen_ai.prompt.<i>.role``/``.content`` attributes (OpenLLMetry), or the span's events
+``gen_ai.system.message``, ``gen_ai.user.message``, ... and ``gen_ai.content.prompt`` (OpenLIT).
+Events exported as log records, apart from their span, are not read.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import pyarrow as pa
 
 from tokencensus.sources._io import logical_suffix
-from tokencensus.sources.base import AdapterBatch
+from tokencensus.sources._prompts import PromptSpec, said, turns
 from tokencensus.sources._records import JsonRecords, Values, first_item, first_of, num, read_records
+from tokencensus.sources.base import AdapterBatch
 
 _SPANS = """flatten(list_transform(json_extract({x}, '$.resourceSpans[*]'), lambda rs: flatten(list_transform(
     json_extract(rs, '$.scopeSpans[*]'), lambda ss: list_transform(json_extract(ss, '$.spans[*]'),
@@ -30,13 +38,18 @@ _VALUE_PATHS = ", ".join(f"'$.value.{k}'" for k in (
     "stringValue", "intValue", "doubleValue", "boolValue", "arrayValue.values[0].stringValue"))
 
 
+def _is_json(alias: str, opening: str) -> str:
+    """SQL: whether an alias holds a JSON object (``{``) or array (``[``), not text that fails to parse."""
+    return f"(left(\"{alias}\", 1) = '{opening}' AND json_valid(\"{alias}\"))"
+
+
 def _attributes(container: str, keys: list[str]) -> dict[str, str]:
     """Stage 1: the wanted keys of a flat attribute object (one parse), and an OTLP key/value
     list as (k, v) structs (one parse), so each lookup after that parses nothing."""
     flat = ", ".join(f"'$.\"{k}\"'" for k in keys)
     return {
-        f"{container}_flat": f"CASE WHEN json_type(\"{container}\") = 'OBJECT' THEN json_extract_string(\"{container}\", [{flat}]) END",
-        f"{container}_kv": f"""CASE WHEN json_type("{container}") = 'ARRAY' THEN list_transform(
+        f"{container}_flat": f"CASE WHEN {_is_json(container, '{')} THEN json_extract_string(\"{container}\", [{flat}]) END",
+        f"{container}_kv": f"""CASE WHEN {_is_json(container, '[')} THEN list_transform(
             json_extract("{container}", '$[*]'), lambda a: {{'k': json_extract_string(a, '$.key'),
             'v': list_filter(json_extract_string(a, [{_VALUE_PATHS}]), lambda v: v IS NOT NULL)[1]}}) END""",
     }
@@ -75,6 +88,64 @@ _ATTRS = {
 
 
 _KEYS = [key for keys in _ATTRS.values() for key in keys]
+
+#: Span events that carry a prompt message, and the role each speaks in.
+_EVENT_ROLES = {"gen_ai.system.message": "system", "gen_ai.user.message": "user",
+                "gen_ai.assistant.message": "assistant", "gen_ai.tool.message": "tool", "gen_ai.content.prompt": "user"}
+_EVENT_TEXT = ("content", "gen_ai.prompt")  # the event attribute holding the text
+
+
+def _sql_list(items: Iterable[str]) -> str:
+    return ", ".join(f"'{item}'" for item in items)
+
+
+#: Every span with a prompt has one of these keys or event names.
+_MARKER = "|".join(re.escape(key) for key in ("gen_ai.prompt.", "gen_ai.input.messages", "gen_ai.system_instructions",
+                                              *_EVENT_ROLES))
+_EVENT_TEXT_PATHS = ", ".join(f"'$.\"{key}\"'" for key in _EVENT_TEXT)
+_EVENT_ROLE = "CASE e.name " + " ".join(f"WHEN '{n}' THEN '{r}'" for n, r in _EVENT_ROLES.items()) + " END"
+_EVENT_KV = '[{"key": "VARCHAR", "value": {"stringValue": "VARCHAR"}}]'
+
+
+def _one(key: str) -> str:
+    return f"list_filter(\"prompt_kv\", lambda a: a.k = '{key}')[1].v"
+
+
+def _each_said(alias: str) -> str:
+    """Pieces of a list of {role, content} structs, each content text or JSON parts."""
+    return f'flatten(list_transform("{alias}", lambda e: prompt_said(e.content, e.role)))'
+
+
+_PROMPT = PromptSpec(
+    inputs=("attrs", "attrs_kv", "events"),
+    paths={"events": "events"},
+    marker=_MARKER,
+    stages=(
+        # the prompt attributes as (k, v), whichever form the span wrote them in
+        {"prompt_kv": f"""list_filter(coalesce("attrs_kv", list_transform(map_entries(json_transform(
+                 CASE WHEN {_is_json("attrs", "{")} THEN "attrs" END, '"MAP(VARCHAR, VARCHAR)"')),
+                 lambda e: {{'k': e.key, 'v': e.value}})),
+             lambda a: starts_with(a.k, 'gen_ai.prompt.') OR a.k IN ('gen_ai.input.messages', 'gen_ai.system_instructions'))""",
+         "prompt_events": f"""list_filter(json_transform(CASE WHEN {_is_json("events", "[")} THEN "events" END,
+             '[{{"name": "VARCHAR", "attributes": "JSON"}}]'), lambda e: e.name IN ({_sql_list(_EVENT_ROLES)}))"""},
+        {"input_messages": _one("gen_ai.input.messages"), "system_instructions": _one("gen_ai.system_instructions"),
+         "indexed": """list_sort(list_transform(list_filter("prompt_kv",
+             lambda a: starts_with(a.k, 'gen_ai.prompt.') AND ends_with(a.k, '.content')),
+             lambda a: {'i': TRY_CAST(split_part(a.k, '.', 3) AS INTEGER),
+                        'role': list_filter("prompt_kv", lambda r: r.k = replace(a.k, '.content', '.role'))[1].v,
+                        'content': a.v}))""",
+         "event_messages": f"""list_transform("prompt_events", lambda e: {{'role': {_EVENT_ROLE}, 'content': coalesce(
+             list_filter(json_extract_string(e.attributes, [{_EVENT_TEXT_PATHS}]), lambda t: t IS NOT NULL)[1],
+             list_filter(json_transform(e.attributes, '{_EVENT_KV}'),
+                         lambda kv: kv.key IN ({_sql_list(_EVENT_TEXT)}))[1].value.stringValue)}})"""},
+        # the older forms count only where the newer ones are absent
+        {"said_indexed": 'CASE WHEN "input_messages" IS NULL AND "system_instructions" IS NULL THEN "indexed" END',
+         "said_events": """CASE WHEN "input_messages" IS NULL AND "system_instructions" IS NULL
+             AND coalesce(len("indexed"), 0) = 0 THEN "event_messages" END"""},
+    ),
+    pieces=(said('"system_instructions"', "system"), turns('"input_messages"'), _each_said("said_indexed"),
+            _each_said("said_events")),
+)
 
 
 class OtelSpans(JsonRecords):
@@ -116,6 +187,7 @@ class OtelSpans(JsonRecords):
     keep = "\"model\" IS NOT NULL AND coalesce(\"operation\", '') NOT IN ('execute_tool', 'invoke_agent', 'create_agent')"
     parent = f"\"tid\" || '-' || coalesce({_hex_id('parent_id', 16)}, {_hex_id('sdk_parent_id', 16)})"
     redact = '{"attributes": null, "events": null}'
+    prompt = _PROMPT
     fields = {
         "request_id": ("traceId/spanId", "\"tid\" || '-' || \"sid\""),
         "ts": ("startTimeUnixNano", first_of("start", "sdk_start")),
