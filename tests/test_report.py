@@ -22,6 +22,7 @@ from tokencensus.report.cells import grid, show, show_d3
 from tokencensus.report.charts import VL_VERSION, chart_spec
 from tokencensus.report.jsonsafe import json_safe, records, script_json
 from tokencensus.report.page import render_page
+from tokencensus.report.presentation import key_numbers
 from tokencensus.report.paths import Estimate, estimate, lookup
 from tokencensus.study.figure import ChartSpec, Figure
 
@@ -389,3 +390,37 @@ def test_pdf_without_a_browser_fails_clearly_before_writing(tmp_path: Path, monk
     with pytest.raises(BrowserMissing, match="no Chromium found on PATH"):
         write_report(tmp_path / "out", FIGURES, TABLES, SUMMARY, QUALITY, pdf=True)
     assert not (tmp_path / "out").exists()
+
+
+def test_method_section_states_privacy_and_classifier_accuracy() -> None:
+    figure = _figure("T1", "market", ChartSpec("bar", "model", "tokens"))
+    table = pa.table({"model": ["a"], "tokens": [3]})
+    evaluation = {"n": 120, "truth": "labels.parquet", "macro_f1": 0.8123, "macro_f1_report12": 0.7456,
+                  "per_label": {"programming": {"precision": 0.9, "recall": 0.8, "f1": 0.847, "support": 100},
+                                "roleplay": {"precision": 0.5, "recall": 0.5, "f1": 0.5, "support": 20}}}
+    quality = {
+        "rows": 1,
+        "privacy": {"min_users": 50, "suppressed": {"F1": {"primary": 4, "secondary": 2},
+                                                    "T3": {"primary": 1, "secondary": 0}}},
+        "sample": {"classified_requests": 130, "used_requests": 120, "min_confidence": 0.5, "classifiers": ["fast@1"],
+                   "sample_rate": 0.0025, "replicates": 200, "confidence_level": 0.95, "evaluation": evaluation},
+    }
+    page = render_page([figure], {"T1": table}, {"T1": chart_spec(figure, table)}, {}, quality)
+    assert "fewer than 50 distinct users" in page and "5 cells, and 2 more" in page and "in 2 figures" in page
+    assert "130 classified requests" in page and "(0.25% of requests)" in page and "fast@1" in page
+    assert "macro-F1 is 0.812 over the leaf labels and 0.746 over the 12 chart categories" in page
+    assert "<td>programming</td>" in page and "<td>0.847</td>" in page
+    quiet = render_page([figure], {"T1": table}, {"T1": chart_spec(figure, table)}, {},
+                        {"rows": 1, "privacy": {"min_users": 50, "suppressed": {}},
+                         "sample": {"classified_requests": 0, "classifiers": []}})
+    assert "no cell had to be" in quiet and "No prompt was classified" in quiet
+
+
+def test_suppressed_headlines_say_so_instead_of_vanishing() -> None:
+    summary = {"F19": {"first_periods_share_tokens": None, "latest_periods_share_tokens": 0.5,
+                       "suppressed": ["first_periods_share_tokens"]}}
+    picks = [{"figure": "F19", "label": "first", "value": "first_periods_share_tokens"},
+             {"figure": "F19", "label": "latest", "value": "latest_periods_share_tokens", "format": ".0%"},
+             {"figure": "F19", "label": "absent", "value": "no_such_number"}]
+    cards = {card.label: card.value for card in key_numbers(summary, picks)}
+    assert cards == {"first": "suppressed", "latest": "50%"}

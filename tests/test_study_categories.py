@@ -47,7 +47,8 @@ def test_f19_shares_are_ratio_estimates_over_classified_tokens(tables):
     assert cell(f19, period=WEEK_A, category="programming")["share_tokens"] == pytest.approx(450 / 800)
     assert cell(f19, period=WEEK_A, category="roleplay")["share_tokens"] == pytest.approx(350 / 800)  # + writing
     assert cell(f19, period=WEEK_B, category="technology")["share_tokens"] == pytest.approx(0.5)  # split label
-    assert cell(f19, period=WEEK_B, category="technology")["requests"] == pytest.approx(0.5)
+    # week B: 5 requests, 1 classified (r4, split in two): half of it, scaled to all 5 requests
+    assert cell(f19, period=WEEK_B, category="technology")["requests"] == pytest.approx(2.5)
     assert "trivia" not in f19["category"].to_pylist()  # confidence 0.3 dropped
     for row in f19.to_pylist():
         assert row["ci_low"] <= row["share_tokens"] <= row["ci_high"]
@@ -55,7 +56,9 @@ def test_f19_shares_are_ratio_estimates_over_classified_tokens(tables):
 
 def test_f19_headline_follows_programming(tables):
     head = headlines(tables)["F19"]
-    assert head["first_periods_share_tokens"] == pytest.approx(500 / 900)  # both weeks are the first 28 days
+    # both weeks are the first 28 days; each week's classified mix is weighted by all of its tokens:
+    # week A 1,800 tokens (450 of 800 classified are programming), week B 620 (50 of 100)
+    assert head["first_periods_share_tokens"] == pytest.approx((1800 * 450 / 800 + 620 * 50 / 100) / (1800 + 620))
     assert head["latest_period"]["share_tokens"] == pytest.approx(0.5)
 
 
@@ -69,7 +72,9 @@ def test_methodology_view_keeps_creative_writing_apart():
 def test_open_weight_mixes(tables):
     assert cell(tables["F6"], period=WEEK_A, category="roleplay")["share_tokens"] == pytest.approx(350 / 650)
     assert cell(tables["F7"], period=WEEK_A, category="programming")["share_tokens"] == pytest.approx(0.5)
-    assert cell(tables["F8"], period=WEEK_A, source_type="closed")["share_tokens"] == pytest.approx(150 / 450)
+    # strata nest in source types: closed week A holds r1 (150 tokens, programming) and the unclassified
+    # r9 (1,000), so closed programming is estimated at 1,150 tokens; open China's 600 are half programming
+    assert cell(tables["F8"], period=WEEK_A, source_type="closed")["share_tokens"] == pytest.approx(1150 / 1450)
     window = headlines(tables)["F6"]["whole_window"]["roleplay"]
     assert window["share_tokens"] == pytest.approx(350 / 750)
     assert window["ci_low"] <= window["share_tokens"] <= window["ci_high"]

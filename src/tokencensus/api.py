@@ -124,7 +124,8 @@ class Study:
         raw_labels = read_table(con, labels_glob) if labels_glob else None
         labels = enrich_labels(raw_labels, taxonomy, options=self.options) if raw_labels is not None else None
         # only the language of the sampled prompts: their text never leaves the classify stage
-        prompts = raw_labels.select("request_id", "language") if raw_labels is not None else None
+        has_language = raw_labels is not None and "language" in raw_labels.columns  # labels from elsewhere may lack it
+        prompts = raw_labels.select("request_id", "language") if has_language else None
         return StudyInputs(requests=enriched, options=self._study_options(), labels=labels, prompts=prompts)
 
     @cached_property
@@ -225,7 +226,7 @@ class Study:
         labels = self._lazy_inputs.labels
         if labels is None:
             return {"classified_requests": 0, "classifiers": []}
-        classified = self._lazy_inputs.prompts  # every label, whatever its confidence
+        classified = read_table(self._con, self.store.labels_glob())  # every label, whatever its confidence
         row = labels.aggregate(requests=labels.request_id.nunique()).to_pyarrow().to_pylist()[0]
         scores = self.classifier_scores()
         classifiers = labels.select("classifier").distinct().to_pyarrow()["classifier"].to_pylist()

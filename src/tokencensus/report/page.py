@@ -40,7 +40,7 @@ SECTION_TITLES: dict[str, str] = {
 }
 
 #: Quality facts with their own place on the page; any other key is listed under "Other facts".
-QUALITY_KEYS = ("date_range", "rows", "quarantined", "unknown_models", "sources", "versions", "sample")
+QUALITY_KEYS = ("date_range", "rows", "quarantined", "unknown_models", "sources", "versions", "sample", "privacy")
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,14 @@ def classifier_scores(evaluation: Mapping[str, Any] | None) -> Grid | None:
     return grid(rows, formats={"precision": ".3f", "recall": ".3f", "f1": ".3f"})
 
 
+def suppression_rows(privacy: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """Per figure: cells suppressed for too few users, and more suppressed so those cannot be
+    recovered by subtraction."""
+    counts = (privacy or {}).get("suppressed") or {}
+    return [{"figure": figure_id, "cells under the minimum": c["primary"], "cells hiding them": c["secondary"]}
+            for figure_id, c in counts.items()]
+
+
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("tokencensus.report", "templates"),
@@ -120,6 +128,7 @@ def render_page(
         quality=quality,
         other_quality={key: item for key, item in quality.items() if key not in QUALITY_KEYS},
         classifier_scores=classifier_scores((quality.get("sample") or {}).get("evaluation")),
+        suppression=suppression_rows(quality.get("privacy")),
         version=__version__,
         vega_bundle=vega_bundle(),
     )

@@ -98,6 +98,16 @@ def fill(template: str, summary: Mapping[str, Any], spec: str) -> str | None:
     return None if missing else text
 
 
+#: What the page shows in place of a number that minimum aggregation withheld.
+SUPPRESSED = "suppressed"
+
+
+def withheld(figure: Mapping[str, Any], path: str) -> bool:
+    """Whether the headline number at ``path`` is missing because its cell was suppressed
+    (the figure's summary lists the paths it withheld under ``"suppressed"``)."""
+    return any(path == hidden or path.startswith(f"{hidden}.") for hidden in figure.get("suppressed") or ())
+
+
 def key_numbers(summary: Mapping[str, Mapping[str, Any]], picks: Sequence[Mapping[str, Any]] | None = None) -> list[KeyNumber]:
     """The summary cards for the figures' headline numbers, in the order of ``headlines.yaml``."""
     cards = []
@@ -105,6 +115,8 @@ def key_numbers(summary: Mapping[str, Mapping[str, Any]], picks: Sequence[Mappin
         figure = summary.get(pick["figure"]) or {}
         found = estimate(figure, pick["value"], pick.get("interval"))
         if found is None:
+            if withheld(figure, pick["value"]):
+                cards.append(KeyNumber(pick["figure"], pick["label"], SUPPRESSED, None, None))
             continue
         spec = pick.get("format", ",.4g")
         reading = fill(pick["reading"], figure, spec) if pick.get("reading") else None
@@ -125,7 +137,10 @@ def published_view(summary: Mapping[str, Mapping[str, Any]]) -> PublishedView:
             interval = (metric.get("interval") or "").partition(".")[2] or None
             found = estimate(summary.get(figure_id) or {}, path, interval) if path else None
             if found is None:
-                not_computed += 1
+                if path and withheld(summary.get(figure_id) or {}, path):
+                    rows.append(Comparison(metric["label"], str(metric["published"]), SUPPRESSED, None, figure_id))
+                else:
+                    not_computed += 1
                 continue
             spec = metric.get("format", ",.4g")
             ours = number_text(found.value, spec)

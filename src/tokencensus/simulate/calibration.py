@@ -22,95 +22,101 @@ class ModelSpec(NamedTuple):
     model_id: str  # the catalog's id (OpenRouter request slug)
     canonical: str  # permaslug written to the log ("" = same as the id)
     released: str  # first day of traffic (never before the catalog's release date)
-    weight: float = 1.0  # popularity inside its author's line-up
+    weight: float = 1.0  # popularity inside its author's line-up (open and closed apart)
     half_life: float = 150.0  # days for a model's pull to halve once newer ones arrive
 
 
+#: Model weights include a price tilt: inside a line-up, popularity falls with price, so each
+#: weight below is a base popularity times (blended price / the line-up's median) ** -0.85, the
+#: blended price being (3 input + 1 output) / 4 per 1M tokens from the catalog. Cheap models
+#: (Flash, mini, gpt-oss) carry the volume and premium ones (Opus, o1) little, which gives the
+#: cross-sectional price elasticity the report's slightly negative slope (about -0.05) and the
+#: categories a median effective cost near its $0.73.
 M = ModelSpec
 MODELS: tuple[ModelSpec, ...] = (
     # closed, rest of world
     M("anthropic/claude-3.5-sonnet", "", "2024-06-20", 3.0, 90),
-    M("anthropic/claude-3.5-haiku", "anthropic/claude-3-5-haiku", "2024-11-04", 0.6),
+    M("anthropic/claude-3.5-haiku", "anthropic/claude-3-5-haiku", "2024-11-04", 1.8),
     M("anthropic/claude-3.7-sonnet", "anthropic/claude-3-7-sonnet-20250219", "2025-02-24", 3.0, 90),
     M("anthropic/claude-sonnet-4", "anthropic/claude-4-sonnet-20250522", "2025-05-22", 4.0, 400),
-    M("anthropic/claude-opus-4", "anthropic/claude-4-opus-20250522", "2025-05-22", 0.5, 60),
-    M("anthropic/claude-opus-4.1", "anthropic/claude-4.1-opus-20250805", "2025-08-05", 0.6),
+    M("anthropic/claude-opus-4", "anthropic/claude-4-opus-20250522", "2025-05-22", 0.13, 60),
+    M("anthropic/claude-opus-4.1", "anthropic/claude-4.1-opus-20250805", "2025-08-05", 0.15),
     M("anthropic/claude-sonnet-4.5", "anthropic/claude-4.5-sonnet-20250929", "2025-09-29", 3.0),
-    M("anthropic/claude-haiku-4.5", "anthropic/claude-4.5-haiku-20251001", "2025-10-15", 0.8),
-    M("anthropic/claude-opus-4.5", "anthropic/claude-4.5-opus-20251124", "2025-11-24", 1.5),
-    M("openai/gpt-4o", "", "2024-05-13", 2.0, 120),
-    M("openai/gpt-4o-mini", "", "2024-07-18", 3.0, 300),
-    M("openai/o1-mini", "", "2024-09-12", 0.1, 60),
-    M("openai/o1", "openai/o1-2024-12-17", "2024-12-17", 0.05, 60),
-    M("openai/o3-mini", "openai/o3-mini-2025-01-31", "2025-01-31", 0.8, 90),
+    M("anthropic/claude-haiku-4.5", "anthropic/claude-4.5-haiku-20251001", "2025-10-15", 2.0),
+    M("anthropic/claude-opus-4.5", "anthropic/claude-4.5-opus-20251124", "2025-11-24", 0.97),
+    M("openai/gpt-4o", "", "2024-05-13", 1.6, 120),
+    M("openai/gpt-4o-mini", "", "2024-07-18", 27.0, 300),
+    M("openai/o1-mini", "", "2024-09-12", 0.16, 60),
+    M("openai/o1", "openai/o1-2024-12-17", "2024-12-17", 0.0089, 60),
+    M("openai/o3-mini", "openai/o3-mini-2025-01-31", "2025-01-31", 1.3, 90),
     M("openai/gpt-4.1", "openai/gpt-4.1-2025-04-14", "2025-04-14", 1.5),
-    M("openai/gpt-4.1-mini", "openai/gpt-4.1-mini-2025-04-14", "2025-04-14", 1.0),
-    M("openai/o3", "openai/o3-2025-04-16", "2025-04-16", 0.6),
-    M("openai/o4-mini", "openai/o4-mini-2025-04-16", "2025-04-16", 1.0),
+    M("openai/gpt-4.1-mini", "openai/gpt-4.1-mini-2025-04-14", "2025-04-14", 3.9),
+    M("openai/o3", "openai/o3-2025-04-16", "2025-04-16", 0.59),
+    M("openai/o4-mini", "openai/o4-mini-2025-04-16", "2025-04-16", 1.6),
     M("openai/gpt-5", "openai/gpt-5-2025-08-07", "2025-08-07", 3.0),
-    M("openai/gpt-5-mini", "openai/gpt-5-mini-2025-08-07", "2025-08-07", 1.5),
+    M("openai/gpt-5-mini", "openai/gpt-5-mini-2025-08-07", "2025-08-07", 5.9),
     M("openai/gpt-5-codex", "", "2025-09-23", 1.5),
     M("openai/gpt-5.1", "openai/gpt-5.1-20251113", "2025-11-13", 3.0),
-    M("google/gemini-flash-1.5", "", "2024-05-14", 3.0, 60),
+    M("google/gemini-flash-1.5", "", "2024-05-14", 3.8, 60),
     M("google/gemini-2.0-flash-001", "", "2025-02-05", 4.0, 300),
-    M("google/gemini-2.0-flash-lite-001", "", "2025-02-25", 1.0),
-    M("google/gemini-2.5-pro", "", "2025-06-17", 3.0, 400),
-    M("google/gemini-2.5-flash", "", "2025-06-17", 4.0, 400),
+    M("google/gemini-2.0-flash-lite-001", "", "2025-02-25", 1.3),
+    M("google/gemini-2.5-pro", "", "2025-06-17", 2.0, 400),  # tilted less: a foundational cohort
+    M("google/gemini-2.5-flash", "", "2025-06-17", 1.0, 400),
     M("google/gemini-2.5-flash-lite", "", "2025-07-22", 1.0),
-    M("google/gemini-3-pro-preview", "", "2025-11-18", 4.0),
-    M("x-ai/grok-2-1212", "", "2024-12-12", 1.0, 60),
-    M("x-ai/grok-3", "", "2025-04-09", 1.0, 90),
-    M("x-ai/grok-3-mini", "", "2025-04-09", 1.0, 90),
-    M("x-ai/grok-4", "x-ai/grok-4-07-09", "2025-07-09", 1.0),
-    M("x-ai/grok-code-fast-1", "", "2025-08-26", 4.0),
-    M("x-ai/grok-4-fast", "", "2025-09-19", 2.0),
+    M("google/gemini-3-pro-preview", "", "2025-11-18", 0.25),
+    M("x-ai/grok-2-1212", "", "2024-12-12", 0.62, 60),
+    M("x-ai/grok-3", "", "2025-04-09", 0.44, 90),
+    M("x-ai/grok-3-mini", "", "2025-04-09", 4.9, 90),
+    M("x-ai/grok-4", "x-ai/grok-4-07-09", "2025-07-09", 0.44),
+    M("x-ai/grok-code-fast-1", "", "2025-08-26", 14.0),
+    M("x-ai/grok-4-fast", "", "2025-09-19", 12.0),
     M("mistralai/mistral-medium-3", "", "2025-05-07", 1.0),
     M("amazon/nova-lite-v1", "", "2024-12-03", 1.0),
     # closed, China
-    M("qwen/qwen-max", "qwen/qwen-max-2025-01-25", "2025-02-01", 1.0),
-    M("qwen/qwen3-max", "", "2025-09-05", 1.0),
+    M("qwen/qwen-max", "qwen/qwen-max-2025-01-25", "2025-02-01", 0.94),
+    M("qwen/qwen3-max", "", "2025-09-05", 1.1),
     # open weights, China
-    M("qwen/qwen-2.5-72b-instruct", "", "2024-09-19", 2.0, 120),
-    M("qwen/qwen-2.5-coder-32b-instruct", "", "2024-11-12", 1.0, 120),
-    M("qwen/qwq-32b", "", "2025-03-06", 1.0, 90),
-    M("qwen/qwen3-235b-a22b", "qwen/qwen3-235b-a22b-04-28", "2025-04-29", 2.0),
-    M("qwen/qwen3-32b", "qwen/qwen3-32b-04-28", "2025-04-29", 1.0),
-    M("qwen/qwen3-coder", "qwen/qwen3-coder-480b-a35b-07-25", "2025-07-23", 2.5),
-    M("qwen/qwen3-235b-a22b-2507", "qwen/qwen3-235b-a22b-07-25", "2025-07-22", 1.5),
-    M("qwen/qwen3-next-80b-a3b-instruct", "qwen/qwen3-next-80b-a3b-instruct-2509", "2025-09-11", 1.0),
-    M("deepseek/deepseek-chat", "deepseek/deepseek-chat-v3", "2024-12-26", 3.0, 90),
-    M("deepseek/deepseek-r1", "", "2025-01-20", 0.8, 150),
-    M("deepseek/deepseek-r1-distill-llama-70b", "", "2025-01-23", 0.3, 60),
-    M("deepseek/deepseek-chat-v3-0324", "", "2025-03-24", 3.0, 200),
-    M("deepseek/deepseek-r1-0528", "", "2025-05-28", 2.0),
-    M("deepseek/deepseek-chat-v3.1", "", "2025-08-21", 2.0),
-    M("deepseek/deepseek-v3.1-terminus", "", "2025-09-22", 1.0),
-    M("deepseek/deepseek-v3.2-exp", "", "2025-09-29", 1.5),
+    M("qwen/qwen-2.5-72b-instruct", "", "2024-09-19", 1.9, 120),
+    M("qwen/qwen-2.5-coder-32b-instruct", "", "2024-11-12", 1.8, 120),
+    M("qwen/qwq-32b", "", "2025-03-06", 1.1, 90),
+    M("qwen/qwen3-235b-a22b", "qwen/qwen3-235b-a22b-04-28", "2025-04-29", 0.55),
+    M("qwen/qwen3-32b", "qwen/qwen3-32b-04-28", "2025-04-29", 1.4),
+    M("qwen/qwen3-coder", "qwen/qwen3-coder-480b-a35b-07-25", "2025-07-23", 1.2),
+    M("qwen/qwen3-235b-a22b-2507", "qwen/qwen3-235b-a22b-07-25", "2025-07-22", 3.0),
+    M("qwen/qwen3-next-80b-a3b-instruct", "qwen/qwen3-next-80b-a3b-instruct-2509", "2025-09-11", 0.57),
+    M("deepseek/deepseek-chat", "deepseek/deepseek-chat-v3", "2024-12-26", 2.7, 90),
+    M("deepseek/deepseek-r1", "", "2025-01-20", 0.39, 150),
+    M("deepseek/deepseek-r1-distill-llama-70b", "", "2025-01-23", 0.63, 60),
+    M("deepseek/deepseek-chat-v3-0324", "", "2025-03-24", 2.7, 200),
+    M("deepseek/deepseek-r1-0528", "", "2025-05-28", 1.0),
+    M("deepseek/deepseek-chat-v3.1", "", "2025-08-21", 2.3),
+    M("deepseek/deepseek-v3.1-terminus", "", "2025-09-22", 1.1),
+    M("deepseek/deepseek-v3.2-exp", "", "2025-09-29", 2.0),
     M("moonshotai/kimi-k2", "", "2025-07-11", 2.0, 90),
     M("moonshotai/kimi-k2-0905", "", "2025-09-05", 2.0),
     M("moonshotai/kimi-k2-thinking", "moonshotai/kimi-k2-thinking-20251106", "2025-11-06", 2.0),
     M("z-ai/glm-4.5", "", "2025-07-28", 2.0),
-    M("z-ai/glm-4.5-air", "", "2025-07-28", 1.0),
-    M("z-ai/glm-4.6", "", "2025-09-30", 3.0),
-    M("minimax/minimax-01", "", "2025-01-15", 1.0, 90),
-    M("minimax/minimax-m1", "", "2025-06-17", 1.0),
+    M("z-ai/glm-4.5-air", "", "2025-07-28", 1.9),
+    M("z-ai/glm-4.6", "", "2025-09-30", 2.7),
+    M("minimax/minimax-01", "", "2025-01-15", 1.2, 90),
+    M("minimax/minimax-m1", "", "2025-06-17", 0.66),
     M("minimax/minimax-m2", "", "2025-10-27", 4.0),
     # open weights, rest of world
-    M("meta-llama/llama-3.1-8b-instruct", "", "2024-07-23", 1.5, 300),
-    M("meta-llama/llama-3.1-70b-instruct", "", "2024-07-23", 1.5, 120),
+    M("meta-llama/llama-3.1-8b-instruct", "", "2024-07-23", 7.0, 300),
+    M("meta-llama/llama-3.1-70b-instruct", "", "2024-07-23", 1.2, 120),
     M("meta-llama/llama-3.3-70b-instruct", "", "2024-12-06", 3.0, 300),
-    M("meta-llama/llama-4-maverick", "meta-llama/llama-4-maverick-17b-128e-instruct", "2025-04-05", 2.0, 300),
+    M("meta-llama/llama-4-maverick", "meta-llama/llama-4-maverick-17b-128e-instruct", "2025-04-05", 0.93, 300),
     M("meta-llama/llama-4-scout", "meta-llama/llama-4-scout-17b-16e-instruct", "2025-04-05", 1.0),
-    M("mistralai/mistral-nemo", "", "2024-07-18", 2.0, 300),
-    M("mistralai/mistral-small-24b-instruct-2501", "", "2025-01-30", 1.0),
-    M("mistralai/mistral-small-3.2-24b-instruct", "mistralai/mistral-small-3.2-24b-instruct-2506", "2025-06-20", 1.5),
-    M("mistralai/devstral-small", "mistralai/devstral-small-2507", "2025-07-10", 1.0),
-    M("openai/gpt-oss-120b", "", "2025-08-05", 2.0),
-    M("openai/gpt-oss-20b", "", "2025-08-05", 1.0),
+    M("mistralai/mistral-nemo", "", "2024-07-18", 1.7, 300),
+    M("mistralai/mistral-small-24b-instruct-2501", "", "2025-01-30", 1.4),
+    M("mistralai/mistral-small-3.2-24b-instruct", "mistralai/mistral-small-3.2-24b-instruct-2506", "2025-06-20", 1.8),
+    M("mistralai/devstral-small", "mistralai/devstral-small-2507", "2025-07-10", 0.87),
+    M("openai/gpt-oss-120b", "", "2025-08-05", 1.8),
+    M("openai/gpt-oss-20b", "", "2025-08-05", 1.2),
     M("tngtech/deepseek-r1t2-chimera", "", "2025-07-08", 1.0, 300),
-    M("google/gemma-2-27b-it", "", "2024-06-27", 1.0, 90),
+    M("google/gemma-2-27b-it", "", "2024-06-27", 0.21, 90),
     M("google/gemma-3-27b-it", "", "2025-03-12", 2.0, 300),
-    M("google/gemma-3-12b-it", "", "2025-03-12", 1.0, 300),
+    M("google/gemma-3-12b-it", "", "2025-03-12", 1.8, 300),
     M("nousresearch/hermes-3-llama-3.1-405b", "", "2024-08-16", 1.0, 300),
     M("sao10k/l3.3-euryale-70b", "sao10k/l3.3-euryale-70b-v2.3", "2024-12-18", 1.0, 300),
     M("gryphe/mythomax-l2-13b", "", "2023-08-01", 1.0, 400),
@@ -140,7 +146,7 @@ GROUP_SHARE = {
 
 #: Relative token pull of each closed author over time (normalised among authors with a live model).
 CLOSED_AUTHOR_CURVE = {
-    "Anthropic": (0.40, 0.45, 0.50, 0.50, 0.50, 0.56, 0.64, 0.69, 0.45),
+    "Anthropic": (0.40, 0.45, 0.50, 0.50, 0.53, 0.61, 0.70, 0.75, 0.45),
     "Google": (0.18, 0.16, 0.18, 0.20, 0.24, 0.24, 0.22, 0.23, 0.36),
     "OpenAI": (0.34, 0.33, 0.30, 0.24, 0.16, 0.13, 0.13, 0.14, 0.14),
     "xAI": (0.01, 0.02, 0.02, 0.03, 0.03, 0.04, 0.08, 0.10, 0.10),
@@ -186,13 +192,16 @@ def _mix(roleplay: float = 0.0, **leaves: float) -> dict[str, float]:
 
 #: Token-weighted mix of leaf labels per traffic profile, early (first knot) and late (last knot);
 #: unnamed leaves get none. Open China: roleplay ~33%, programming + technology ~39%; open RoW is
-#: mostly roleplay so all open weights come to ~52% roleplay.
+#: mostly roleplay so all open weights come to ~52% roleplay. Claude's tokens are programming and
+#: technology (over 80% in the report's author mix) from the start: its list prices are the highest
+#: of the large authors, so the other categories' effective cost stays near the report's median.
 CATEGORY_MIX = {
     "anthropic": (
-        _mix(0.12, programming=0.25, translation=0.03, technology=0.14, science=0.05, health=0.02, finance=0.03,
-             legal=0.02, marketing=0.07, academia=0.06, trivia=0.04, productivity=0.05, other=0.03),
-        _mix(0.02, programming=0.90, translation=0.005, technology=0.03, science=0.01, health=0.003, finance=0.005,
-             legal=0.002, marketing=0.01, academia=0.005, trivia=0.002, productivity=0.005, other=0.003)),
+        _mix(0.03, programming=0.25, translation=0.005, technology=0.60, science=0.02, health=0.005, finance=0.01,
+             legal=0.005, marketing=0.015, academia=0.02, trivia=0.005, productivity=0.015, other=0.005),
+        _mix(0.005, programming=0.90, translation=0.001, technology=0.085, science=0.002, health=0.0005,
+             finance=0.001, legal=0.0005, marketing=0.001, academia=0.001, trivia=0.0005, productivity=0.001,
+             other=0.001)),
     "closed": (
         _mix(0.20, programming=0.03, translation=0.08, technology=0.12, science=0.08, health=0.05, finance=0.05,
              legal=0.03, marketing=0.12, academia=0.10, trivia=0.06, productivity=0.05, other=0.03),
@@ -214,7 +223,9 @@ CATEGORY_MIX = {
 }
 #: How far each profile's mix has moved from early to late (programming takes off in mid-2025).
 MIX_PROGRESS = (0.0, 0.02, 0.06, 0.2, 0.45, 0.7, 0.85, 0.98, 1.0)
-CODER_MARKERS = ("coder", "codex", "code-fast", "devstral")
+#: Models on the "coder" profile: the coding lines, and Google's Pro models, which carry Google's
+#: share of programming (the report: about 15%) and keep Pro prices out of the other categories.
+CODER_MARKERS = ("coder", "codex", "code-fast", "devstral", "gemini-2.5-pro", "gemini-3-pro")
 
 #: Sub-category shares of the leaves the taxonomy gives sub-categories (its ids; STUDY.md
 #: Taxonomy); the rest of a leaf (1 - the sum) has no sub-category, and so have the other leaves.
@@ -237,7 +248,7 @@ COMPLETION_MEAN = (140.0, 230.0)
 COMPLETION_SIGMA = 0.9
 REASONING_COMPLETION_FACTOR = 2.5  # a reasoning turn's completion is this much longer
 REASONING_SHARE_OF_COMPLETION = (0.4, 0.85)  # reasoning tokens / completion, uniform range
-HYBRID_REASONING_ON = (0.15, 0.65)  # share of a hybrid model's requests that reason, early -> late
+HYBRID_REASONING_ON = (0.15, 0.72)  # share of a hybrid model's requests that reason, early -> late
 
 #: Probability that a request ends in tool calls, early -> late.
 TOOL_CALL_P = {"programming": (0.05, 0.45), "technology": (0.03, 0.15), "default": (0.01, 0.05)}

@@ -3,7 +3,8 @@
 ``FIGURES`` maps a figure id to its :class:`Figure`, in the order of STUDY.md (each table right
 after the figure it belongs with, "ours" last). Building a figure only composes Ibis
 expressions; :func:`run_study` is the one place that executes them, and the one place that
-applies minimum aggregation, so no output can skip it.
+applies minimum aggregation (primary and secondary suppression, :func:`.estimate.suppress`), so
+no output can skip it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 import pyarrow as pa
 
 from tokencensus.study import agentic, categories, economics, geography, market, operations, retention
-from tokencensus.study.estimate import suppress, suppressed_rows
+from tokencensus.study.estimate import suppress, suppression_counts
 from tokencensus.study.figure import ChartSpec, Figure, StudyInputs
 from tokencensus.study.options import option
 
@@ -40,7 +41,8 @@ def run_study(inputs: StudyInputs, ids: Iterable[str] | None = None) -> dict[str
     """Execute the named figures (default: all, in study order) and return their tables by id.
 
     Every table with a ``users`` column loses the rows backed by fewer than the ``min_users``
-    option's distinct users; :func:`suppressed` says how many per figure.
+    option's distinct users, and the rows that would give those away by subtraction; each table
+    carries both counts, which :func:`suppressed` reports per figure.
     """
     wanted = list(FIGURES) if ids is None else list(ids)
     unknown = [i for i in wanted if i not in FIGURES]
@@ -50,9 +52,12 @@ def run_study(inputs: StudyInputs, ids: Iterable[str] | None = None) -> dict[str
     return {i: suppress(FIGURES[i].build(inputs).to_pyarrow(), k) for i in wanted}
 
 
-def suppressed(tables: Mapping[str, pa.Table]) -> dict[str, int]:
-    """Rows removed by minimum aggregation, per figure id (figures with none left out)."""
-    return {i: n for i, table in tables.items() if (n := suppressed_rows(table))}
+def suppressed(tables: Mapping[str, pa.Table]) -> dict[str, dict[str, int]]:
+    """Rows removed by minimum aggregation per figure id, as ``{"primary": n, "secondary": m}``:
+    primary for too few users, secondary to keep those from being recovered by subtraction
+    (figures with none left out)."""
+    counts = {i: suppression_counts(table) for i, table in tables.items()}
+    return {i: c for i, c in counts.items() if any(c.values())}
 
 
 def headlines(tables: Mapping[str, pa.Table]) -> dict[str, dict[str, Any]]:

@@ -2,8 +2,8 @@
 
 A figure's table is a function of the tables it reads, the study options and the code. Its cache
 key hashes exactly those: a fingerprint of each input the figure reads (the requests, with the
-accounts snapshot and the catalog they are joined to; the classify stage's labels), the options
-and the tokencensus version. Which inputs a figure reads is observed by building its expression
+accounts snapshot and the catalog they are joined to; the classify stage's labels), the options,
+and the version and a digest of the package's code. Which inputs a figure reads is observed by building its expression
 (lazy, no query runs) against a view of :class:`StudyInputs` that notes each attribute asked for.
 
 So re-running an unchanged store computes nothing, and classifying more prompts recomputes only
@@ -15,6 +15,7 @@ from a new day's rows alone without keeping per-user state as large as the data.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -48,6 +49,18 @@ def inputs_read(figure: Figure, inputs: StudyInputs) -> frozenset[str]:
     return frozenset(recording.read)
 
 
+@functools.cache
+def code_fingerprint() -> str:
+    """A digest of the package's code and data files: a cached table is only as valid as the
+    code that computed it, and the version number does not change with every edit."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml") and "corpus" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def fingerprint(*parts: Any) -> str:
     """A stable digest of JSON-able parts."""
     text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
@@ -64,7 +77,7 @@ class FigureCache:
     def key(self, figure: Figure) -> str:
         read = inputs_read(figure, self.inputs)
         data = {name: self.fingerprints.get(name) for name in sorted(read) if name != "options"}
-        return fingerprint(figure.id, __version__, data, self.inputs.options)
+        return fingerprint(figure.id, __version__, code_fingerprint(), data, self.inputs.options)
 
     def path(self, figure: Figure, key: str) -> Path:
         return self.folder / f"{figure.id}-{key[:24]}.parquet"

@@ -1,10 +1,17 @@
 """Categories (STUDY.md F6-F9, F16, F18-F28, T4): what the tokens are for, estimated from the sample.
 
-Only a sample of requests is classified, so every number here is a ratio estimate over the
-classified requests (a category's share of the classified tokens, a mean over classified
-requests) with a 95% interval from the user-clustered bootstrap of :mod:`.estimate`. The
-``category_view`` option switches every figure between the report's 12 categories and the
-methodology's 9 buckets; ``sample_period`` picks monthly (default) or weekly series.
+Only a sample of requests is classified, so every share here is an estimate with a 95% interval
+from the user-clustered bootstrap of :mod:`.estimate`. Shares are post-stratified: each figure
+names the requests its numbers are about (its population: all scoped requests, the open-weight
+ones, one author's), the sample is the classified part of them, and each size stratum's category
+mix, read from the sample, is weighted by the stratum's tokens, requests and spend over all of the
+population (see :class:`.estimate.Calibration`). Strata nest in the grouping keys every request
+carries (the period, a source type, an author); sample-only keys (category, sub-category,
+language) are what the sample estimates. The ``min_stratum`` option sets how many classified
+requests a stratum holds at least (0: plain ratio estimates over the classified requests). Means
+(F16, F18) stay plain ratio estimates over the classified requests. The ``category_view`` option
+switches every figure between the report's 12 categories and the methodology's 9 buckets;
+``sample_period`` picks monthly (default) or weekly series.
 """
 
 from __future__ import annotations
@@ -15,12 +22,30 @@ from typing import Any
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
+from ibis import Deferred
 
 from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.study.enrich import LABEL_VIEWS
-from tokencensus.study.estimate import Correction, bootstrap, correction, correction_matrix, load_confusion, ratio_of, share_of
+from tokencensus.study.estimate import (
+    Calibration,
+    Correction,
+    bootstrap,
+    correction,
+    correction_matrix,
+    load_confusion,
+    ratio_of,
+    share_of,
+)
 from tokencensus.study.figure import ChartSpec, Figure, StudyInputs
-from tokencensus.study.headline import first_and_last_periods, pooled_share
+from tokencensus.study.headline import (
+    first_and_last_periods,
+    hidden_cells,
+    hidden_values,
+    lift_withheld,
+    periods,
+    pooled_value,
+    withheld,
+)
 from tokencensus.study.measures import PERCENTILES, ranked, scope, top_label, with_user_share
 from tokencensus.study.options import option
 
@@ -55,25 +80,44 @@ def with_period(inputs: StudyInputs, t: ir.Table) -> ir.Table:
     return t.mutate(period=t[name])
 
 
-def classified(inputs: StudyInputs) -> ir.Table:
-    """The scoped requests that carry a label, with ``category``/``subcategory`` of the chosen view,
-    ``weight`` (a request's share of its labels) and ``period``. Empty when nothing is classified."""
+def population(inputs: StudyInputs) -> ir.Table:
+    """Every scoped request with its ``period``: what the sample-based numbers are estimates of."""
+    return with_period(inputs, scope(inputs))
+
+
+def classify(inputs: StudyInputs, rows: ir.Table) -> ir.Table:
+    """The requests of ``rows`` that carry a label, with ``category``/``subcategory`` of the chosen
+    view and ``weight`` (a request's share of its labels). Empty when nothing is classified."""
     labels = inputs.labels if inputs.labels is not None else ibis.memtable(_EMPTY_LABELS.empty_table())
-    t = scope(inputs)
     labels = labels.rename(label_request_id="request_id")
-    joined = t.join(labels, t.request_id == labels.label_request_id)
+    joined = rows.join(labels, rows.request_id == labels.label_request_id)
     v = view(inputs)
-    joined = joined.mutate(
+    return joined.mutate(
         category=joined[f"category_{v}"],
         subcategory=joined[f"subcategory_{v}"].fill_null("unspecified"),
         weight=joined.label_weight,
     )
-    return with_period(inputs, joined)
 
 
-def weighted_sums(t: ir.Table) -> dict[str, ir.NumericValue]:
-    """Tokens, requests and spend of ``t``, each request counted by its label weight."""
-    return {"tokens": (t.tokens * t.weight).sum(), "requests": t.weight.sum(), "spend": (t.spend * t.weight).sum()}
+def classified(inputs: StudyInputs) -> ir.Table:
+    """Every classified request in scope (:func:`classify` of the :func:`population`)."""
+    return classify(inputs, population(inputs))
+
+
+def weighted_values(t: ir.Table) -> dict[str, ir.NumericValue]:
+    """Tokens, requests and spend of each classified row, counted by its label weight."""
+    return {"tokens": t.tokens * t.weight, "requests": t.weight, "spend": t.spend * t.weight}
+
+
+def calibration(inputs: StudyInputs, rows: ir.Table, keys: list[str]) -> Calibration | None:
+    """Post-stratification of a sample of ``rows`` to their tokens, requests and spend, nested in
+    the grouping ``keys`` every row carries; None when the ``min_stratum`` option turns it off."""
+    min_requests = option(inputs.options, "min_stratum")
+    if min_requests <= 0:
+        return None
+    totals = {"tokens": rows.tokens, "requests": ibis.literal(1, "int64"), "spend": rows.spend}
+    nest = tuple(k for k in dict.fromkeys(keys) if k in rows.columns)
+    return Calibration(rows, totals, nest=nest, min_requests=min_requests)
 
 
 def _correct(inputs: StudyInputs, by: list[str]) -> Correction | None:
@@ -87,26 +131,42 @@ def _correct(inputs: StudyInputs, by: list[str]) -> Correction | None:
     return correction(correction_matrix(labels, counts, rollup), list(SHARES))
 
 
-def sample_shares(inputs: StudyInputs, t: ir.Table, by: list[str], over: list[str] | None = None) -> ir.Table:
-    """Shares of ``t``'s classified tokens (requests, spend) per ``over`` x ``by`` with intervals,
-    the distinct users behind each cell and ``share_users``."""
+def sample_shares(
+    inputs: StudyInputs,
+    rows: ir.Table,
+    by: list[str],
+    over: list[str] | None = None,
+    *,
+    sample: ir.Table | None = None,
+    where: Deferred | None = None,
+) -> ir.Table:
+    """Estimated tokens, requests and spend of ``rows`` per ``over`` x ``by`` with each one's share
+    of its ``over`` period and intervals, the distinct users behind each cell and ``share_users``.
+
+    ``sample`` is the classified part of ``rows`` (default: :func:`classify`); ``where`` keeps
+    the cells' sample rows (``_.category == "programming"``) while strata are weighed on all."""
     over = [PERIOD] if over is None else over
+    sample = classify(inputs, rows) if sample is None else sample
     table = bootstrap(
-        t, over, by, weighted_sums(t), SHARES,
+        sample, over, by, weighted_values(sample), SHARES,
         replicates=option(inputs.options, "replicates"),
         level=option(inputs.options, "confidence_level"),
         correct=_correct(inputs, by),
+        calibration=calibration(inputs, rows, [*over, *by]),
+        where=where,
     )
-    return with_user_share(table, t, over)
+    return with_user_share(table, sample if where is None else sample.filter(where), over)
 
 
-def shares_with_window(inputs: StudyInputs, t: ir.Table, by: list[str], keys: list[str] | None = None) -> ir.Table:
+def shares_with_window(
+    inputs: StudyInputs, rows: ir.Table, by: list[str], keys: list[str] | None = None, where: Deferred | None = None
+) -> ir.Table:
     """:func:`sample_shares` per period, plus the same over the whole window in rows whose
     ``period`` is null: a whole-window share pools many more users, so it survives suppression
     where thin monthly cells do not, and headlines read it with its own interval."""
     keys = keys or []
-    per_period = sample_shares(inputs, t, by, over=[PERIOD, *keys])
-    window = sample_shares(inputs, t, by, over=keys).mutate(period=ibis.null("date"))
+    per_period = sample_shares(inputs, rows, by, over=[PERIOD, *keys], where=where)
+    window = sample_shares(inputs, rows, by, over=keys, where=where).mutate(period=ibis.null("date"))
     return per_period.union(window.select(per_period.columns)).order_by([PERIOD, *keys, *by])
 
 
@@ -116,7 +176,7 @@ def sample_means(inputs: StudyInputs, t: ir.Table, value: ir.NumericValue, by: l
     t = t.mutate(value=value).filter(ibis._.value.notnull())
     table = bootstrap(
         t, [PERIOD], by,
-        {"total": (t.value * t.weight).sum(), "requests": t.weight.sum()},
+        {"total": t.value * t.weight, "requests": t.weight},
         {"mean": ratio_of("total", "requests")},
         replicates=option(inputs.options, "replicates"),
         level=option(inputs.options, "confidence_level"),
@@ -130,19 +190,18 @@ def sample_means(inputs: StudyInputs, t: ir.Table, value: ir.NumericValue, by: l
 
 
 def build_mix(inputs: StudyInputs, where: str | None = None) -> ir.Table:
-    """Category mix of classified tokens per period, optionally of one source type (or all open)."""
-    t = classified(inputs)
+    """Category mix of the tokens per period, optionally of one source type (or all open weights)."""
+    rows = population(inputs)
     if where == "open":
-        t = t.filter(t.open_weights)
+        rows = rows.filter(rows.open_weights)
     elif where is not None:
-        t = t.filter(t.source_type == where)
-    return shares_with_window(inputs, t, ["category"])
+        rows = rows.filter(rows.source_type == where)
+    return shares_with_window(inputs, rows, ["category"])
 
 
 def build_source_types(inputs: StudyInputs, category: str) -> ir.Table:
     """Who serves one category's tokens: closed, open China, open rest of world, per period."""
-    t = classified(inputs)
-    return shares_with_window(inputs, t.filter(t.category == category), ["source_type"])
+    return shares_with_window(inputs, population(inputs), ["source_type"], where=ibis._.category == category)
 
 
 def build_f16(inputs: StudyInputs) -> ir.Table:
@@ -162,18 +221,21 @@ def build_f18(inputs: StudyInputs) -> ir.Table:
 
 
 def build_f20(inputs: StudyInputs) -> ir.Table:
-    t = classified(inputs)
-    t = t.filter(t.category == "programming")
-    t = top_label(t.mutate(author=t.author.fill_null(UNKNOWN)), "author", "author", option(inputs.options, "top_n"))
-    return shares_with_window(inputs, t, ["author"])
+    """Programming tokens by author: the top N authors by classified programming tokens by name."""
+    rows = population(inputs)
+    rows = rows.mutate(author=rows.author.fill_null(UNKNOWN))
+    programming = ibis._.category == "programming"
+    ranked_on = classify(inputs, rows).filter(programming)
+    rows = top_label(rows, "author", "author", option(inputs.options, "top_n"), among=ranked_on)
+    return shares_with_window(inputs, rows, ["author"], where=programming)
 
 
 def build_f21(inputs: StudyInputs) -> ir.Table:
-    return sample_shares(inputs, classified(inputs), ["subcategory"], over=["category"])
+    return sample_shares(inputs, population(inputs), ["subcategory"], over=["category"])
 
 
 def build_f22(inputs: StudyInputs) -> ir.Table:
-    return sample_shares(inputs, classified(inputs), ["subcategory"], over=[PERIOD, "category"])
+    return sample_shares(inputs, population(inputs), ["subcategory"], over=[PERIOD, "category"])
 
 
 def author_slot(inputs: StudyInputs, slot: int) -> ir.Table:
@@ -188,10 +250,10 @@ def author_slot(inputs: StudyInputs, slot: int) -> ir.Table:
 
 
 def build_author_mix(inputs: StudyInputs, slot: int) -> ir.Table:
-    t = classified(inputs)
+    rows = population(inputs)
     chosen = author_slot(inputs, slot).rename(chosen="author")
-    t = t.join(chosen, t.author == chosen.chosen).drop("chosen")
-    return shares_with_window(inputs, t, ["category"], keys=["author"])
+    rows = rows.join(chosen, rows.author == chosen.chosen).drop("chosen")
+    return shares_with_window(inputs, rows, ["category"], keys=["author"])
 
 
 def build_t4(inputs: StudyInputs) -> ir.Table:
@@ -199,11 +261,12 @@ def build_t4(inputs: StudyInputs) -> ir.Table:
     prompts = inputs.prompts
     if prompts is None:
         prompts = ibis.memtable(pa.table({"request_id": pa.array([], pa.string()), "language": pa.array([], pa.string())}))
-    t = scope(inputs)
+    rows = population(inputs)
     prompts = prompts.select(prompt_request_id=prompts.request_id, language=prompts.language)
-    t = t.join(prompts, t.request_id == prompts.prompt_request_id).drop("prompt_request_id")
-    t = t.mutate(language=t.language.fill_null(UNKNOWN), weight=ibis.literal(1.0))
-    shares = sample_shares(inputs, t, ["language"], over=[])
+    sample = rows.join(prompts, rows.request_id == prompts.prompt_request_id).drop("prompt_request_id")
+    # an int cast to float: a float literal is DECIMAL in Spark SQL, and sums of it keep 6 digits
+    sample = sample.mutate(language=sample.language.fill_null(UNKNOWN), weight=ibis.literal(1).cast("float64"))
+    shares = sample_shares(inputs, rows, ["language"], over=[], sample=sample)
     return shares.order_by([ibis.desc("tokens"), "language"])
 
 
@@ -218,15 +281,23 @@ def _window_rows(table: pa.Table, key: str) -> dict[str, dict[str, Any]]:
     }
 
 
+def _hidden_in_window(table: pa.Table, key: str) -> set[str]:
+    """The values of ``key`` whose whole-window row was suppressed."""
+    hidden = hidden_cells(table).to_pylist()
+    return {str(r[key]) for r in hidden if r.get(PERIOD) is None and key in r}
+
+
 def _window_shares(table: pa.Table, key: str, value: str) -> dict[str, Any]:
     """``value``'s pooled token share in the first and the latest periods, and over the whole window."""
     first, latest = first_and_last_periods(table)
     out: dict[str, Any] = {
-        f"{name}_share_tokens": pooled_share(table, key, subset, column=PERIOD).get(value, 0.0)
+        f"{name}_share_tokens": pooled_value(table, key, value, subset, column=PERIOD)
         for name, subset in (("first_periods", first), ("latest_periods", latest))
     }
     out["whole_window"] = _window_rows(table, key).get(value)
-    return out
+    hidden_window = ["whole_window"] if value in _hidden_in_window(table, key) else []
+    missing = [name for name, share in out.items() if share is None and name != "whole_window"]
+    return withheld(out, missing + hidden_window)
 
 
 def headline_mix(key: str = "category") -> Headline:
@@ -234,7 +305,8 @@ def headline_mix(key: str = "category") -> Headline:
 
     def headline(table: pa.Table) -> dict[str, Any]:
         rows = _window_rows(table, key)
-        return {"whole_window": dict(sorted(rows.items(), key=lambda kv: -(kv[1]["share_tokens"] or 0)))}
+        out = {"whole_window": dict(sorted(rows.items(), key=lambda kv: -(kv[1]["share_tokens"] or 0)))}
+        return withheld(out, [f"whole_window.{v}" for v in sorted(_hidden_in_window(table, key))])
 
     return headline
 
@@ -243,54 +315,65 @@ def headline_f19(table: pa.Table) -> dict[str, Any]:
     out = _window_shares(table, "category", "programming")
     rows = [r for r in table.to_pylist() if r["category"] == "programming" and r[PERIOD] is not None]
     last = max(rows, key=lambda r: r[PERIOD], default=None)
+    later = [p for p in periods(table, PERIOD) if last is None or p > last[PERIOD]]
+    if "programming" in hidden_values(table, "category", later, PERIOD):
+        return withheld(out, ["latest_period"])
     if last is not None:
         out["latest_period"] = {k: last.get(k) for k in (PERIOD, "share_tokens", "ci_low", "ci_high", "users")}
     return out
 
 
 def headline_f20(table: pa.Table) -> dict[str, Any]:
-    return {
+    return lift_withheld({
         author: _window_shares(table, "author", author)
-        for author in ("Anthropic", "OpenAI", "Google") if author in set(table["author"].to_pylist())
-    }
+        for author in ("Anthropic", "OpenAI", "Google")
+        if author in set(table["author"].to_pylist()) | hidden_values(table, "author")
+    })
 
 
 def headline_shares(key: str) -> Headline:
     """Whole-table shares by ``key`` with their intervals (tables without a period)."""
 
     def headline(table: pa.Table) -> dict[str, Any]:
-        return {
+        out = {
             str(r[key]): {k: r.get(k) for k in ("share_tokens", "ci_low", "ci_high", "users")}
             for r in table.to_pylist()
         }
+        return withheld(out, sorted(hidden_values(table, key)))
 
     return headline
 
 
 def headline_f21(table: pa.Table) -> dict[str, Any]:
-    return {
+    hidden = hidden_cells(table).to_pylist()
+    out = {
         category: {r["subcategory"]: r["share_tokens"] for r in table.to_pylist() if r["category"] == category}
-        for category in sorted(set(table["category"].to_pylist()))
+        for category in sorted(set(table["category"].to_pylist()) | {r["category"] for r in hidden})
     }
+    return withheld(out, [f"{r['category']}.{r['subcategory']}" for r in hidden])
 
 
 def headline_means(table: pa.Table) -> dict[str, Any]:
-    """Mean per group pooled over all periods (weighted by the sampled requests)."""
-    totals: dict[str, list[float]] = {}
+    """Mean per group pooled over all periods (weighted by the sampled requests); a group with a
+    suppressed period is withheld."""
     key = next(c for c in ("category", "group") if c in table.column_names)
+    hidden = hidden_values(table, key)
+    totals: dict[str, list[float]] = {}
     for r in table.to_pylist():
-        if r["mean"] is not None:
+        if r["mean"] is not None and str(r[key]) not in hidden:
             acc = totals.setdefault(str(r[key]), [0.0, 0.0])
             acc[0] += r["mean"] * r["requests"]
             acc[1] += r["requests"]
-    return {"all_periods_mean": {k: s / n for k, (s, n) in totals.items() if n}}
+    out = {"all_periods_mean": {k: s / n for k, (s, n) in totals.items() if n}}
+    return withheld(out, [f"all_periods_mean.{k}" for k in sorted(hidden)])
 
 
 # registry -------------------------------------------------------------------------------------
 
 _SAMPLE_NOTE = (
-    " Estimated from the classified sample: shares of classified tokens, with 95% intervals from a "
-    "Poisson bootstrap clustered by user; monthly unless the sample_period option asks for weeks."
+    " Estimated from the classified sample, post-stratified by request size on the tokens, requests and "
+    "spend of all requests, with 95% intervals from a Poisson bootstrap clustered by user; monthly unless "
+    "the sample_period option asks for weeks."
 )
 
 
@@ -368,4 +451,4 @@ FIGURES: tuple[Figure, ...] = (
            headline_shares("language")),
 )
 
-__all__ = ["FIGURES", "classified", "sample_means", "sample_shares"]
+__all__ = ["FIGURES", "calibration", "classified", "classify", "population", "sample_means", "sample_shares", "weighted_values"]

@@ -2,8 +2,9 @@
 
 Effective cost is what was paid (cache discounts included) per million tokens, with BYOK
 requests left out entirely, as in the report: their cost is paid to the provider outside the
-log. F38 works on categories, so it is estimated from the classified sample; F39, F40 and T5
-work on models and use every request.
+log. F38 works on categories, so it is estimated from the classified sample (post-stratified on
+the tokens and spend of every paid request, see :mod:`.estimate`); F39, F40 and T5 work on models
+and use every request.
 
 The price elasticity (F40) is the OLS slope of log(tokens) on log(cost per 1M tokens) across
 models. The engine returns only the sums n, Sx, Sy, Sxx, Sxy, Syy per group, from which the
@@ -21,7 +22,7 @@ import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
 
-from tokencensus.study.categories import classified
+from tokencensus.study.categories import calibration, classify, population, weighted_values
 from tokencensus.study.estimate import bootstrap, ratio_of, share_of
 from tokencensus.study.figure import ChartSpec, Figure, StudyInputs
 from tokencensus.study.measures import scope
@@ -59,16 +60,16 @@ def with_quadrants(t: ir.Table, usage: str) -> ir.Table:
 
 
 def build_f38(inputs: StudyInputs) -> ir.Table:
-    t = paid(classified(inputs))
+    rows = paid(population(inputs))
+    t = classify(inputs, rows)
     estimates = bootstrap(
-        t, [], ["category"],
-        {"tokens": (t.tokens * t.weight).sum(), "spend": (t.spend * t.weight).sum(), "requests": t.weight.sum()},
+        t, [], ["category"], weighted_values(t),
         {"cost_per_m": ratio_of("spend", "tokens", PER_MILLION), "share_tokens": share_of("tokens")},
         replicates=option(inputs.options, "replicates"),
         level=option(inputs.options, "confidence_level"),
+        calibration=calibration(inputs, rows, ["category"]),
     )
-    everything = paid(scope(inputs))
-    total = everything.aggregate(all_tokens=everything.tokens.sum())
+    total = rows.aggregate(all_tokens=rows.tokens.sum())
     est = estimates.cross_join(total)
     est = est.mutate(total_tokens=est.share_tokens * est.all_tokens)
     if "ci_low_share_tokens" in est.columns:
@@ -186,8 +187,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure(
         "F38", "Cost vs usage by category", "economics",
         "Per category: effective cost per 1M tokens (paid cost, BYOK excluded) vs total tokens, log-log, with the "
-        "median cost line. Estimated from the classified sample (total tokens = the category's share of "
-        "classified tokens x all paid tokens), 95% intervals from a Poisson bootstrap clustered by user. "
+        "median cost line. Estimated from the classified sample, post-stratified by request size on the tokens "
+        "and spend of all paid requests (total tokens = the category's estimated share x all paid tokens), 95% "
+        "intervals from a Poisson bootstrap clustered by user. "
         + _QUADRANT_RULE,
         build_f38,
         ChartSpec("point", x="total_tokens", y="cost_per_m", color="quadrant", log_x=True, log_y=True,

@@ -74,10 +74,12 @@ def ranked(g: ir.Table, key: str, n: int) -> ir.Table:
     return g.mutate(rank=rank).filter(ibis._.rank <= n).order_by("rank")
 
 
-def top_label(t: ir.Table, key: str, label: str, n: int) -> ir.Table:
-    """``t`` with ``label`` kept where ``key`` is among the ``n`` biggest by tokens in ``t`` over
-    the whole window, and ``"other"`` elsewhere (a null key counts as other too)."""
-    totals = t.filter(t[key].notnull()).group_by(list(dict.fromkeys([key, label]))).aggregate(tokens=t.tokens.sum())
+def top_label(t: ir.Table, key: str, label: str, n: int, among: ir.Table | None = None) -> ir.Table:
+    """``t`` with ``label`` kept where ``key`` is among the ``n`` biggest by tokens in ``among``
+    (default ``t``) over the whole window, and ``"other"`` elsewhere (a null key counts as other too)."""
+    among = t if among is None else among
+    ranked_rows = among.filter(among[key].notnull())
+    totals = ranked_rows.group_by(list(dict.fromkeys([key, label]))).aggregate(tokens=ranked_rows.tokens.sum())
     top = ranked(totals, key, n).select(top_key=key, top_label=label)
     joined = t.left_join(top, t[key] == top.top_key)
     return joined.mutate(**{label: joined.top_label.coalesce(OTHER)}).drop("top_key", "top_label")

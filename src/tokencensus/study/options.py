@@ -33,6 +33,9 @@ DEFAULTS: dict[str, Any] = {
     "min_confidence": 0.5,
     # sample-based series: "month" (default: a 0.25% sample is thin per week) or "week" (the report's)
     "sample_period": "month",
+    # sample-based shares are post-stratified by request size, in strata of about this many classified
+    # requests (0: plain ratio estimates over the classified requests)
+    "min_stratum": 30,
     # bootstrap replicates (0: point estimates only) and interval level
     "replicates": 200,
     "confidence_level": 0.95,
