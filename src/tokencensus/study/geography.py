@@ -12,7 +12,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 
 from tokencensus.study.figure import ChartSpec, Figure, StudyInputs
-from tokencensus.study.headline import first_and_last_weeks, pooled_share
+from tokencensus.study.headline import first_and_last_weeks, lift_withheld, pooled_shares_withheld
 from tokencensus.study.measures import SHARE_WEIGHTS, ranked, scope, share_table
 from tokencensus.study.options import option
 
@@ -25,10 +25,10 @@ def build_f29(inputs: StudyInputs) -> ir.Table:
 
 def headline_f29(table: pa.Table) -> dict[str, Any]:
     first, latest = first_and_last_weeks(table)
-    return {
-        "first_weeks_spend_share": pooled_share(table, "continent", first, "spend"),
-        "latest_weeks_spend_share": pooled_share(table, "continent", latest, "spend"),
-    }
+    return lift_withheld({
+        "first_weeks_spend_share": pooled_shares_withheld(table, "continent", first, "spend"),
+        "latest_weeks_spend_share": pooled_shares_withheld(table, "continent", latest, "spend"),
+    })
 
 
 def build_t2(inputs: StudyInputs) -> ir.Table:

@@ -145,6 +145,18 @@ def pooled_value(
     return pooled[0].get(value, 0.0)
 
 
+def pooled_shares_withheld(
+    table: pa.Table, key: str, subset: list[dt.date], weight: str = "tokens", column: str = "week"
+) -> dict[str, Any]:
+    """:func:`pooled_share` with the keys withheld by suppression listed under :data:`SUPPRESSED`
+    (the report shows those as suppressed rather than missing)."""
+    pooled = pooled_shares(table, key, subset, weight, column)
+    if pooled is None:
+        return {SUPPRESSED: sorted(str(k) for k in pc.unique(table[key]).to_pylist())}
+    shares, hidden = pooled
+    return {**shares, SUPPRESSED: sorted(hidden)} if hidden else shares
+
+
 def mean_weekly_share(table: pa.Table, key: str, share: str = "share_tokens") -> dict[str, float]:
     """Each ``key``'s weekly share averaged over all weeks (a week without the key counts as 0);
     keys with a suppressed cell in any week are left out."""

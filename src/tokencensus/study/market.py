@@ -10,7 +10,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from tokencensus.study.figure import ChartSpec, Figure, StudyInputs
-from tokencensus.study.headline import first_and_last_weeks, iso, mean_weekly_share, pooled_share
+from tokencensus.study.headline import (
+    first_and_last_weeks,
+    hidden_values,
+    iso,
+    lift_withheld,
+    mean_weekly_share,
+    pooled_share,
+    pooled_shares_withheld,
+    pooled_value,
+    withheld,
+)
 from tokencensus.study.measures import (
     OTHER,
     SHARE_WEIGHTS,
@@ -53,13 +63,14 @@ def build_f1(inputs: StudyInputs) -> ir.Table:
 
 def headline_f1(table: pa.Table) -> dict[str, Any]:
     _, latest = first_and_last_weeks(table)
-    latest_shares = pooled_share(table, "source_type", latest)
-    return {
+    open_shares = [pooled_value(table, "source_type", s, latest) for s in OPEN_SOURCE_TYPES]
+    out = {
         "latest_weeks": [iso(latest[0]), iso(latest[-1])] if latest else None,
-        "latest_open_share": sum(latest_shares.get(s, 0.0) for s in OPEN_SOURCE_TYPES),
-        "latest_share": latest_shares,
+        "latest_open_share": None if None in open_shares else sum(open_shares),
+        "latest_share": pooled_shares_withheld(table, "source_type", latest),
         "mean_weekly_share": mean_weekly_share(table, "source_type"),
     }
+    return lift_withheld(withheld(out, ["latest_open_share"] if out["latest_open_share"] is None else []))
 
 
 def build_f1_releases(inputs: StudyInputs) -> ir.Table:
@@ -80,10 +91,10 @@ def build_f2(inputs: StudyInputs) -> ir.Table:
 
 def headline_f2(table: pa.Table) -> dict[str, Any]:
     means = mean_weekly_share(table, "origin_type")
-    return {
-        "mean_weekly_share": means,
-        "mean_weekly_share_closed": means.get("closed_row", 0.0) + means.get("closed_china", 0.0),
-    }
+    closed = ("closed_row", "closed_china")
+    hidden = hidden_values(table, "origin_type") & set(closed)
+    out = {"mean_weekly_share": means, "mean_weekly_share_closed": sum(means.get(k, 0.0) for k in closed)}
+    return withheld(out, ["mean_weekly_share_closed"] if hidden else [])
 
 
 # T1 -------------------------------------------------------------------------------------------
