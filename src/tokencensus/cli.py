@@ -31,7 +31,7 @@ class ReportFormat(str, Enum):
     pdf = "pdf"
 
 
-DEMO_SAMPLE_RATE = 0.02
+DEMO_SAMPLE_RATE = 0.05
 ENGINE_HELP = "Query engine: duckdb (embedded), spark (local Spark) or sc://HOST:PORT (Spark Connect)."
 
 app = typer.Typer(
