@@ -1,12 +1,15 @@
 """Records per second of the JSON log adapters (issue 5 asks for at least 200,000).
 
-Writes one JSON Lines file per format with ``--records`` synthetic records shaped like the real
+Writes one JSON Lines file per case with ``--records`` synthetic records shaped like the real
 samples (LiteLLM StandardLoggingPayload, Langfuse observations, OTLP JSON with 100 spans per
-export line, OpenAI Batch API output), then times reading each file through its adapter: JSON
-parsing, field extraction, typed parsing and quarantine split, not the store's merge. The load
-average is printed because other work on the machine slows every number down.
+export line, OpenAI Batch API output, and OpenAI request/response pairs with a four-message prompt
+beside the same pairs without one), then times reading each file through its adapter: JSON
+parsing, field extraction, typed parsing and quarantine split, plus what the store does with the
+prompts (``PromptStage``: the hash sample of request ids at ``--sample-rate``, and the prompt text
+of the sampled rows only, scrubbed), not the store's merge. ``--sample-rate 1`` makes every prompt
+into text. The load average is printed because other work on the machine slows every number down.
 
-Usage: python benchmarks/json_adapters.py [--records 400000] [--out bench-out/json]
+Usage: python benchmarks/json_adapters.py [--records 400000] [--sample-rate 0.0025] [--out bench-out/json]
 """
 
 from __future__ import annotations
@@ -14,11 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
+from tokencensus.classify.sampling import DEFAULT_RATE
 from tokencensus.sources import FORMATS
 from tokencensus.sources.accounts import country_codes
+from tokencensus.store.prompts import PromptStage
 
 
 def _payload(i: int) -> dict:
@@ -60,13 +67,35 @@ def _batch_output(i: int) -> dict:
                       "prompt_tokens_details": {"cached_tokens": 0}, "completion_tokens_details": {"reasoning_tokens": 0}}}}}
 
 
+def _pair(i: int, prompt: bool = True) -> dict:
+    """An OpenAI request/response pair as a logging proxy writes it; ``prompt``: with its messages."""
+    messages = [{"role": "system", "content": "You are a helpful assistant that answers briefly and cites sources."},
+                {"role": "user", "content": f"Question {i}: how do I reverse a linked list in Python without recursion?"},
+                {"role": "assistant", "content": "Iterate with three pointers (previous, current, next) and relink."},
+                {"role": "user", "content": [{"type": "text", "text": "Show the code, please, with a short test."}]}]
+    request = {"model": "gpt-4o", "stream": i % 2 == 0, "user": f"u-{i % 997}", **({"messages": messages} if prompt else {})}
+    return {"request": request, "response": {
+        "id": f"chatcmpl-{i}", "object": "chat.completion", "created": 1729730156 + i, "model": "gpt-4o-2024-08-06",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "ok"}}],
+        "usage": {"prompt_tokens": 390, "completion_tokens": 223, "total_tokens": 613}}}
+
+
+#: case -> (format, record maker, records per line)
+CASES = {
+    "litellm-payload": ("litellm-payload", _payload, 1),
+    "langfuse": ("langfuse", _observation, 1),
+    "otel": ("otel", _otlp, 100),
+    "openai": ("openai", _batch_output, 1),
+    "openai-pairs": ("openai", _pair, 1),
+    "openai-pairs-bare": ("openai", partial(_pair, prompt=False), 1),
+}
+
+
 def write(out: Path, records: int) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
-    files = {"litellm-payload": (_payload, 1), "langfuse": (_observation, 1), "otel": (_otlp, 100),
-             "openai": (_batch_output, 1)}
     paths = {}
-    for name, (make, per_line) in files.items():
-        path = paths[name] = out / f"{name}.jsonl"
+    for name, (_, make, per_line) in CASES.items():
+        path = paths[name] = out / f"{name}-{records}.jsonl"
         if not path.exists():
             with open(path, "w", encoding="utf-8") as f:
                 for i in range(0, records, per_line):
@@ -74,20 +103,33 @@ def write(out: Path, records: int) -> dict[str, Path]:
     return paths
 
 
+def read(name: str, path: Path, rate: float) -> tuple[int, int]:
+    """Records read, and prompts kept: the sampled ones, made into text and scrubbed as an ingest does."""
+    records = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        prompts = PromptStage(Path(tmp), rate)
+        for batch in FORMATS[CASES[name][0]].read(path):
+            records += batch.read
+            prompts.add(batch.table, batch.prompts, 0)
+        kept = prompts.write(Path(tmp) / "prompts.parquet", None)
+    return records, sum(kept.values())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=400_000)
+    parser.add_argument("--sample-rate", type=float, default=DEFAULT_RATE)
     parser.add_argument("--out", type=Path, default=Path("bench-out/json"))
     args = parser.parse_args()
     paths = write(args.out, args.records)
     country_codes()  # loaded once per process, not part of any format's time
-    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores, prompt sample rate {args.sample_rate}")
     for name, path in paths.items():
         start, cpu = time.perf_counter(), time.process_time()
-        read = sum(batch.read for batch in FORMATS[name].read(path))
+        records, prompts = read(name, path, args.sample_rate)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-        print(f"{name:16} {read:>9,} records  {path.stat().st_size / 1e6:7.1f} MB  {seconds:6.2f} s  "
-              f"{read / seconds:>10,.0f} records/s  (CPU {cpu:.2f} s, all threads)")
+        print(f"{name:18} {records:>9,} records  {path.stat().st_size / 1e6:7.1f} MB  {seconds:6.2f} s  "
+              f"{records / seconds:>10,.0f} records/s  (CPU {cpu:.2f} s, all threads)  {prompts:>7,} prompts kept")
 
 
 if __name__ == "__main__":

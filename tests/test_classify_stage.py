@@ -21,6 +21,7 @@ from tokencensus.classify.classifier import Classifier, Prediction
 from tokencensus.classify.sampling import in_sample
 from tokencensus.classify.stage import EVALUATION_FILE, classify_store
 from tokencensus.cli import app
+from tokencensus.sources._prompts import PromptSpec
 from tokencensus.store import Store
 from tokencensus.store.prompts import ORPHAN
 
@@ -80,6 +81,30 @@ def test_only_sampled_prompts_are_kept_and_they_are_scrubbed(tmp_path: Path) -> 
     assert store.prompt_rate() == 0.3
     for text in prompts["text"].to_pylist():
         assert text.startswith("You are helpful.") and not any(secret in text for secret in SECRETS)
+
+
+def test_only_the_sampled_prompts_are_ever_made_into_text(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The sample is drawn from request ids before any prompt is flattened: the raw text of the
+    other requests is never built, even in memory. A quarantined record (gen-15) moves no prompt
+    to another row: gen-16, in the sample, keeps its own."""
+    made: list[str] = []
+    real = PromptSpec.read
+
+    def spy(self: PromptSpec, inputs: pa.Table) -> pa.Array:
+        texts = real(self, inputs)
+        made.extend(texts.to_pylist())
+        return texts
+
+    monkeypatch.setattr(PromptSpec, "read", spy)
+    path = _log(tmp_path / "log.jsonl", range(400))
+    path.write_text(path.read_text().replace('"created": 1735743600', '"created": "not a time"'))  # gen-15 is bad
+    store = Store(tmp_path / "data")
+    result = store.ingest([path], sample_rate=0.1)
+    expected = {f"gen-{i}" for i in range(400) if in_sample(f"gen-{i}", 0.1)}
+    assert result.as_dict()["quarantined"] == 1 and result.prompts == len(expected) and 15 < len(expected) < 70
+    assert sorted(made) == sorted(f"You are helpful.\n\n{TOPICS[list(TOPICS)[int(i.removeprefix('gen-')) % 3]]}  "
+                                  f"#{i.removeprefix('gen-')}" for i in expected)
+    assert set(_prompts(store)["request_id"].to_pylist()) == expected
 
 
 def test_no_raw_prompt_text_reaches_any_output(tmp_path: Path) -> None:

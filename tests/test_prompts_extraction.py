@@ -1,4 +1,4 @@
-"""Prompt text of every format that logs it (``AdapterBatch.prompts``).
+"""Prompt text of every format that logs it (``AdapterBatch.prompts``, made into text when asked for).
 
 Real samples where they hold prompts, small hand-written records otherwise; the shared flattener
 under hypothesis against a plain-Python statement of the rule; null where a record has no prompt;
@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
@@ -35,7 +36,7 @@ def read(path: Path, format: str | None = None) -> tuple[pa.Table, list[str | No
     rejects = pa.concat_tables([b.rejects for b in batches])
     if all(b.prompts is None for b in batches):
         return table, None, rejects
-    prompts = [p for b in batches for p in b.prompts.to_pylist()]
+    prompts = [p for b in batches for p in b.prompts.texts().to_pylist()]
     assert len(prompts) == table.num_rows
     return table, prompts, rejects
 
@@ -176,10 +177,15 @@ def test_prompts_stay_beside_their_rows_when_records_are_quarantined(tmp_path: P
             pair["response"]["created"] = "yesterday"
         records.append(pair)
     records.insert(3, "not an object")
-    table, prompts, rejects = read(write_lines(tmp_path / "pairs.jsonl", records), "openai")
+    path = write_lines(tmp_path / "pairs.jsonl", records)
+    table, prompts, rejects = read(path, "openai")
     assert table["request_id"].to_pylist() == [f"chatcmpl-{i}" for i in (0, 2, 3, 6, 7)]
     assert prompts == [f"secret prompt {i}" for i in (0, 2, 3, 6, 7)]
     assert rejects.num_rows == 4 and not any("secret" in r for r in rejects["record"].to_pylist())
+    (batch,) = detect_format(path, "openai").read(path)  # the store asks for the rows of its sample only
+    assert batch.prompts.texts(pa.array([False, True, False, True, True])).to_pylist() == [
+        f"secret prompt {i}" for i in (2, 6, 7)]
+    assert batch.prompts.texts(np.zeros(5, bool)).to_pylist() == []
 
 
 # -- LiteLLM -----------------------------------------------------------------------------------

@@ -263,5 +263,5 @@ def test_postgres_prompts_from_jsonb_messages_and_the_request_body(postgres_url:
                     {"chat": chat})
     batches = list(LiteLLMPostgres().read(DatabaseTable(url)))
     ids = [i for b in batches for i in b.table["request_id"].to_pylist()]
-    prompts = [p for b in batches for p in b.prompts.to_pylist()]
+    prompts = [p for b in batches for p in b.prompts.texts().to_pylist()]
     assert dict(zip(ids, prompts, strict=True)) == {"p1": "S\n\nQ", "p2": "S\n\nQ", "p3": "S\n\nQ", "p4": None}

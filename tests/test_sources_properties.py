@@ -150,7 +150,9 @@ def _check_file(path: Path, fmt: str, expected: int) -> None:
     read = 0
     for batch in adapter.read(path):  # AdapterBatch itself asserts read = stored + quarantined
         assert batch.table.schema == REQUESTS
-        assert batch.prompts is None or batch.prompts.type == pa.string()
+        if batch.prompts is not None:  # hostile records' prompts flatten too, one text per row
+            texts = batch.prompts.texts()
+            assert texts.type == pa.string() and len(texts) == batch.table.num_rows
         assert batch.table.column("request_id").null_count == 0
         read += batch.read
     assert read == expected

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from datetime import date
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import duckdb
+import numpy as np
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -115,6 +119,16 @@ def test_duplicates_and_conflicts_within_and_across_ingests(tmp_path: Path) -> N
     assert '"prompt_tokens":8' in conflicts["record"][1].as_py()
 
 
+def test_a_repeat_in_the_same_flush_is_held_back_and_no_part_file_is_rewritten(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stage, "_drop_rows", lambda path, rows: pytest.fail(f"{path.name} was rewritten"))
+    store = Store(tmp_path / "data")
+    result = store.ingest([write(tmp_path / "one.csv", [row("a"), row("b"), row("a"), row("b", tokens_prompt="7")])])
+    assert result.as_dict() == {"read": 4, "stored": 2, "duplicates": 1, "quarantined": 1}
+    assert stored(store) == [("a", 10234, _day(14)), ("b", 10234, _day(14))]
+    assert store.quarantine_table()["location"].to_pylist() == ["line 5"]
+
+
 def _day(day: int) -> date:
     return date(2025, 7, day)
 
@@ -124,6 +138,7 @@ def test_interleaved_days_and_reopened_day_files_deduplicate(tmp_path: Path, mon
     # they come, interleaved days are gathered first, and a day met again gets another part file
     monkeypatch.setattr(stage, "FLUSH_ROWS", 4)
     monkeypatch.setattr(stage, "MAX_OPEN", 2)
+    monkeypatch.setattr(stage, "SORT_BYTES", 40)  # the id hashes are searched for repeats in 4 slices
     days = [[1, 2, 1, 3], [1, 2, 1, 2, 1, 2], [4, 4, 5, 3]]
     ids = [[(f"f{f}r{i}", day) for i, day in enumerate(file)] for f, file in enumerate(days)]
     paths = [write(tmp_path / f"f{f}.csv", [row(i, day) for i, day in file]) for f, file in enumerate(ids)]
@@ -135,6 +150,27 @@ def test_interleaved_days_and_reopened_day_files_deduplicate(tmp_path: Path, mon
     assert len(store.layout.request_parts()) > 5  # days 1 to 5, some in several part files
     (conflict,) = store.quarantine_table().to_pylist()
     assert (conflict["source"], conflict["location"]) == ("f3.csv", "line 3")
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 2**64 - 1) | st.integers(0, 9), max_size=80), st.integers(1, 700))
+def test_repeated_hashes_are_found_in_any_number_of_slices(tmp_path_factory: pytest.TempPathFactory,
+                                                           hashes: list[int], sort_bytes: int) -> None:
+    path = tmp_path_factory.mktemp("ids") / "ids.parquet"
+    pq.write_table(pa.table({"h": pa.array(hashes, pa.uint64())}), path, row_group_size=7)
+    with mock.patch.object(stage, "SORT_BYTES", sort_bytes):
+        found = stage._repeated(path, len(hashes))
+    assert sorted(found.tolist()) == sorted(h for h, n in Counter(hashes).items() if n > 1)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", "gen-1", "gen-2", ""]), max_size=40), st.booleans())
+def test_a_flush_holds_back_exactly_the_ids_met_earlier_in_it(ids: list[str], collide: bool) -> None:
+    """Found by hash, checked by id: ids whose hashes collide (all 0 here) are not held for it."""
+    request_ids = pa.chunked_array([pa.array(ids[:5], pa.string()), pa.array(ids[5:], pa.string())])
+    hashes = (np.zeros(len(ids), np.uint64) if collide else
+              stage._hashes(duckdb.connect(), request_ids).to_numpy())
+    assert stage._repeats(hashes, request_ids).tolist() == [i in ids[:n] for n, i in enumerate(ids)]
 
 
 def test_files_of_equal_size_are_hashed_before_reading(tmp_path: Path) -> None:

@@ -26,7 +26,7 @@ from tokencensus.sources._convert import (
     require,
 )
 from tokencensus.sources.accounts import parse_country
-from tokencensus.sources.base import AdapterBatch, assemble
+from tokencensus.sources.base import AdapterBatch, Prompts, assemble
 
 #: Canonical fields an adapter may provide, besides ``end`` (the end time, for latency).
 STRINGS = ("request_id", "user_id", "app_id", "model", "provider")
@@ -73,13 +73,13 @@ def to_requests(
     records: Callable[[pa.Array], pa.Array],
     extra_rejects: pa.Table | None = None,
     bytes_done: int,
-    prompts: pa.Array | None = None,
+    prompts: Prompts | None = None,
 ) -> AdapterBatch:
     """An AdapterBatch of REQUESTS rows from ``text(field)`` (None where the format lacks it).
 
     ``names`` says what the format calls each field, for quarantine rows. ``latency_ms`` falls
     back to ``end - ts`` where the format gives an end time rather than a duration. ``prompts``
-    is each record's prompt text, for formats that log it (see ``AdapterBatch.prompts``).
+    are the records' prompts, for formats that log them (see ``AdapterBatch.prompts``).
     """
     length = len(lines)
 

@@ -152,6 +152,15 @@ def require(values: pa.Array) -> pa.Array:
     return _reasons(pc.is_null(values), "missing required field")
 
 
+def _reject(values: pa.Array, reasons: pa.Array, mask: pa.Array, reason: str) -> Parsed:
+    """Parsed values with those under ``mask`` made null for ``reason`` (untouched when none is:
+    the common case costs one pass over the mask, not two copies)."""
+    mask = _fill_false(mask)
+    if not pc.any(mask).as_py():
+        return values, reasons
+    return pc.if_else(mask, pa.scalar(None, values.type), values), pc.coalesce(reasons, _reasons(mask, reason))
+
+
 def _no_reasons(length: int) -> pa.Array:
     return pa.nulls(length, pa.string())
 
@@ -159,9 +168,7 @@ def _no_reasons(length: int) -> pa.Array:
 def parse_count(values: pa.Array) -> Parsed:
     """Token counts: non-negative integers ("12.0" counts as 12)."""
     ints, reasons = _piecewise(values, lambda piece: _try_cast(piece, pa.int64()), _parse_count_text)
-    negative = _fill_false(pc.less(ints, 0))
-    reasons = pc.coalesce(reasons, _reasons(negative, "negative token count"))
-    return pc.if_else(negative, pa.scalar(None, pa.int64()), ints), reasons
+    return _reject(ints, reasons, pc.less(ints, 0), "negative token count")
 
 
 def _parse_count_text(values: pa.Array) -> Parsed:
@@ -173,9 +180,7 @@ def _parse_count_text(values: pa.Array) -> Parsed:
 def parse_number(values: pa.Array) -> Parsed:
     """Costs and durations: finite decimal numbers."""
     numbers, reasons = _piecewise(values, lambda piece: _try_cast(piece, pa.float64()), _parse_number_text)
-    infinite = _fill_false(pc.invert(pc.is_finite(numbers)))
-    reasons = pc.coalesce(reasons, _reasons(infinite, "not a finite number"))
-    return pc.if_else(infinite, pa.scalar(None, pa.float64()), numbers), reasons
+    return _reject(numbers, reasons, pc.invert(pc.is_finite(numbers)), "not a finite number")
 
 
 def _parse_number_text(values: pa.Array) -> Parsed:

@@ -13,21 +13,21 @@ prompt), that ``prompt_join`` orders and joins. Values arrive as a record's alia
 its text, an object or array as JSON text; a string that holds a JSON array or object is read as
 that JSON, which is how JSON-as-string logs come out right.
 
-Speed: the prompt's paths join the record's single parse, and the record query only passes the
-inputs on; the flattening then runs over the records that have some, so prompt-free records (a
-Batch API output file, usage-only observations) cost no more than the few extra paths. DuckDB runs list lambdas inside ``CASE`` branches row by row and
-does not share a repeated subexpression there, so every ``CASE`` here picks among scalar inputs
-and every list function runs once per value.
+Speed: the store keeps the prompts of a hash sample of requests only, so the record query never
+reads a prompt: a batch hands over its raw records, and the prompt's paths are read and flattened
+for the sampled records alone (see :class:`tokencensus.sources.base.Prompts`). DuckDB runs list
+lambdas inside ``CASE`` branches row by row and does not share a repeated subexpression there, so
+every ``CASE`` here picks among scalar inputs and every list function runs once per value.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import duckdb
 import pyarrow as pa
-import pyarrow.compute as pc
 
 SYSTEM_ROLES = ("system", "developer")
 TEXT_PARTS = ("text", "input_text", "output_text")
@@ -57,20 +57,13 @@ class PromptSpec:
     ``inputs``: the record's aliases the prompt is read from (a record whose inputs are all null
     has none); ``paths``: alias -> path inside a record, fetched with the record's other paths;
     ``stages`` (alias -> SQL, one SELECT each) and ``pieces`` (SQL piece lists, in order:
-    :func:`said`, :func:`turns`, ...) run over the inputs of the records that have some.
-    ``marker``: for inputs every record has (OpenTelemetry's attributes), a regular expression
-    that every value holding a prompt matches; a block of values without a match skips them.
+    :func:`said`, :func:`turns`, ...) run over the inputs.
     """
 
     pieces: tuple[str, ...]
     inputs: tuple[str, ...]
     paths: Mapping[str, str] = field(default_factory=dict)
     stages: tuple[Mapping[str, str], ...] = ()
-    marker: str | None = None
-
-    def may_hold(self, values: pa.Array) -> bool:
-        """Whether a block of values (JSON text) may hold a prompt: one regex pass at most."""
-        return self.marker is None or bool(pc.any(pc.match_substring_regex(values, self.marker)).as_py())
 
     def query(self, table: str) -> str:
         """SQL: the prompt text of each row of ``table`` (one column per input), in row order."""
@@ -82,13 +75,9 @@ class PromptSpec:
         ctes.append(f"p AS (SELECT list_concat({', '.join(self.pieces)}) AS pieces FROM {last})")
         return f"WITH {', '.join(ctes)} SELECT prompt_join(pieces) AS prompt FROM p"
 
-    def read(self, con: duckdb.DuckDBPyConnection, inputs: pa.Table) -> pa.Array:
-        """The prompt text of each row of ``inputs`` (``con`` has the macros, see :func:`install`)."""
-        con.register("prompt_inputs", inputs)
-        try:
-            return con.sql(self.query("prompt_inputs")).to_arrow_table()["prompt"].combine_chunks()
-        finally:
-            con.unregister("prompt_inputs")
+    def read(self, inputs: pa.Table) -> pa.Array:
+        """The prompt text of each row of ``inputs`` (one column per input)."""
+        return run(self.query("prompt_inputs"), prompt_inputs=inputs)["prompt"].combine_chunks()
 
 
 def given(value: str) -> str:
@@ -171,15 +160,31 @@ MACROS = (
 )
 
 
-def install(con: duckdb.DuckDBPyConnection) -> None:
-    """Define the ``prompt_*`` macros on a connection (temporary: they live as long as it)."""
-    for macro in MACROS:
-        con.execute(macro)
+_LOCAL = threading.local()
+
+
+def run(sql: str, **tables: pa.Table) -> pa.Table:
+    """``sql`` over Arrow ``tables`` on this thread's connection, which has the ``prompt_*`` macros.
+
+    Prompts are flattened in whichever thread asks for them (the store's), while the reader that
+    made the batch may be parsing the next one on its own connection in another thread; a DuckDB
+    connection serves one thread at a time, and opening one per call would cost tens of ms.
+    """
+    con = getattr(_LOCAL, "con", None)
+    if con is None:
+        con = _LOCAL.con = duckdb.connect()
+        for macro in MACROS:
+            con.execute(macro)
+    for name, table in tables.items():
+        con.register(name, table)
+    try:
+        return con.sql(sql).to_arrow_table()
+    finally:
+        for name in tables:
+            con.unregister(name)
 
 
 def flatten(values: pa.Array) -> pa.Array:
     """The prompt text of each value as :func:`anything` reads it: text stays text, a JSON message
     list, message or request body becomes its flattened text (a mapped file's prompt column)."""
-    con = duckdb.connect()
-    install(con)
-    return anything_spec("t").read(con, pa.table({"t": values.cast(pa.string())}))
+    return anything_spec("t").read(pa.table({"t": values.cast(pa.string())}))

@@ -6,7 +6,8 @@ value may wrap many records (an OTLP export holds spans under resources and scop
 becomes a column of JSON values, and one DuckDB query per block expands each value into its
 records and pulls every wanted path out with a single parse per record. Adapters are declarative:
 a list expression that yields the records of a value, the JSON paths they need, and a SQL
-expression per canonical field. Prompt text is never selected.
+expression per canonical field. Prompt text is never selected: a batch hands over its raw records,
+and the prompts of the few the store samples are read from them afterwards (``prompt_query``).
 
 Accounting: a value that is not valid JSON, not an object, or lacks the format's container is one
 quarantined record; records the adapter does not count as LLM requests (tool spans, agent spans)
@@ -30,12 +31,16 @@ from tokencensus.sources import _prompts
 from tokencensus.sources._canonical import to_requests
 from tokencensus.sources._convert import quarantine_rows
 from tokencensus.sources._io import line_blocks, logical_suffix, read_head
-from tokencensus.sources.base import AdapterBatch, Target
+from tokencensus.sources.base import AdapterBatch, Prompts, Target
 
 JSON_SUFFIXES = (".json", ".jsonl", ".ndjson")
-_INPUT = "prompt input "  # prefix of the record query's columns that carry a prompt's inputs
 DOCUMENT_ROWS = 20_000  # values of a document handed to the query at a time
 MAX_DOCUMENT = 1 << 30  # DuckDB's limit for one JSON value in a document
+
+
+def _extract(json: str, paths: Mapping[str, str]) -> str:
+    """SQL: the text at every path of ``paths`` in ``json``, as one list, with one parse."""
+    return f"json_extract_string({json}, [{', '.join(q(path) for path in paths.values())}])"
 
 
 def q(path: str) -> str:
@@ -75,8 +80,11 @@ def json_values(path: Path) -> Iterator[Values]:
             pass
     for lines, first, bytes_done in line_blocks(path):
         numbers = pa.array(np.arange(first, first + len(lines), dtype=np.int64))
-        present = pc.invert(pc.utf8_is_space(lines))  # every line keeps its newline
-        yield Values(pc.filter(numbers, present), pc.filter(lines, present), bytes_done, False)
+        blank = pc.utf8_is_space(lines)  # every line keeps its newline
+        if pc.any(blank).as_py():
+            present = pc.invert(blank)
+            numbers, lines = pc.filter(numbers, present), pc.filter(lines, present)
+        yield Values(numbers, lines, bytes_done, False)
 
 
 def _first_line_parses(head: bytes) -> bool:
@@ -117,7 +125,7 @@ class JsonRecords:
     ``paths``: alias -> path inside a record, fetched with one parse; ``fields``: canonical field
     -> (name in the format, SQL over the aliases and ``rec``/``doc``); ``keep``: SQL, whether a
     record is an LLM request at all; ``prompt``: where the request's prompt text is, for
-    ``AdapterBatch.prompts`` (its paths join the same parse).
+    ``AdapterBatch.prompts`` (read from the raw record, only for the records the store asks for).
     """
 
     name: str
@@ -144,44 +152,79 @@ class JsonRecords:
         missing = [m for m in self.markers if not any(f'"{key}' in text for key in m.split("|"))]
         return f"no {', '.join(missing)} key in the first 64 KiB" if missing else None
 
-    def query(self, prompt: bool = True) -> str:
-        """The SQL over a ``block`` of values: each record's fields and, where the format logs
-        prompts (and ``prompt``), the inputs they are read from and whether any is given."""
-        spec = self.prompt if prompt else None
-        paths = {**self.paths, **spec.paths} if spec else self.paths
-        aliases, context = list(paths), list(self.context_paths)
+    def query(self) -> str:
+        """The SQL over a ``block`` of values: each record's fields and raw text (never its prompt)."""
+        aliases, context = list(self.paths), list(self.context_paths)
         picks = [f'sv[{i + 1}] AS "{a}"' for i, a in enumerate(aliases)]
         picks += [f'cv[{i + 1}] AS "{a}"' for i, a in enumerate(context)]
-        extract = f"json_extract_string(rec, [{', '.join(q(paths[a]) for a in aliases)}]) AS sv"
-        if context:
-            extract += f", json_extract_string(ctx, [{', '.join(q(self.context_paths[a]) for a in context)}]) AS cv"
         fields = ", ".join(f'CAST(({sql}) AS VARCHAR) AS "{field}"' for field, (_, sql) in self.fields.items())
+        brace = "starts_with(ltrim(doc, ' \t\r\n'), '{')"  # valid JSON that starts with a brace is an object
         if self.record is not None:  # one record per value: no lists to build and unnest
-            expand = (f"r AS (SELECT ln, doc, ok, obj, CASE WHEN obj THEN ({self.record}) END AS rec, "
-                      "NULL::JSON AS ctx FROM o), f AS (SELECT *, rec IS NOT NULL AS found FROM r)")
+            # a valid value is parsed once: its record and paths are read under try(), and only a
+            # value they fail on (not JSON, or no record of this format) is validated after all
+            opening = (f"b AS (SELECT ln, doc, {brace} AS brace FROM block), "
+                       f"r AS (SELECT *, try(CASE WHEN brace THEN ({self.record}) END) AS rec0 FROM b), "
+                       f"t AS (SELECT *, try({_extract('rec0', self.paths)}) AS sv0 FROM r), "
+                       "v AS (SELECT *, CASE WHEN sv0 IS NOT NULL THEN true ELSE json_valid(doc) END AS ok FROM t), "
+                       "x AS (SELECT ln, doc, ok, ok AND brace AS obj, CASE WHEN ok AND brace THEN rec0 END AS rec, "
+                       "NULL::JSON AS ctx, CASE WHEN ok AND brace THEN sv0 END AS sv, "
+                       "ok AND brace AND rec0 IS NOT NULL AS found FROM v)")
         else:  # records: a list of {rec, ctx} structs, ctx carrying what records share (a resource)
-            expand = (f"c AS (SELECT *, CASE WHEN obj THEN ({self.context}) END AS ctx0 FROM o), "
-                      f"e AS (SELECT ln, doc, ok, obj, CASE WHEN obj THEN ({self.records}) END AS recs FROM c), "
-                      "u AS (SELECT ln, doc, ok, obj, recs IS NOT NULL AS found, unnest(CASE WHEN recs IS NULL "
-                      "THEN [{'rec': NULL::JSON, 'ctx': NULL::JSON}] ELSE recs END) AS item FROM e), "
-                      "f AS (SELECT * EXCLUDE (item), item.rec AS rec, item.ctx AS ctx FROM u)")
-        stages, last = "", "y"
-        for i, stage in enumerate(self.stages):
-            columns = "".join(f', ({sql}) AS "{alias}"' for alias, sql in stage.items())
-            stages, last = stages + f", s{i} AS (SELECT *{columns} FROM {last})", f"s{i}"
-        if spec:
-            given = " OR ".join(f'"{a}" IS NOT NULL' for a in spec.inputs)
-            fields += f", {given} AS _prompted" + "".join(f', "{a}" AS "{_INPUT}{a}"' for a in spec.inputs)
+            extract = f"{_extract('rec', self.paths)} AS sv"
+            if context:
+                extract += f", {_extract('ctx', self.context_paths)} AS cv"
+            opening = ("v AS (SELECT ln, doc, json_valid(doc) AS ok FROM block), "
+                       f"o AS (SELECT ln, doc, ok, ok AND {brace} AS obj FROM v), "
+                       f"c AS (SELECT *, CASE WHEN obj THEN ({self.context}) END AS ctx0 FROM o), "
+                       f"e AS (SELECT ln, doc, ok, obj, CASE WHEN obj THEN ({self.records}) END AS recs FROM c), "
+                       "u AS (SELECT ln, doc, ok, obj, recs IS NOT NULL AS found, unnest(CASE WHEN recs IS NULL "
+                       "THEN [{'rec': NULL::JSON, 'ctx': NULL::JSON}] ELSE recs END) AS item FROM e), "
+                       "f AS (SELECT * EXCLUDE (item), item.rec AS rec, item.ctx AS ctx FROM u), "
+                       f"x AS (SELECT *, {extract} FROM f)")
+        stages, last = self._stages("y")
         return (
-            "WITH v AS (SELECT ln, doc, json_valid(doc) AS ok FROM block), "
-            # valid JSON that starts with a brace is an object: spares a second parse
-            "o AS (SELECT ln, doc, ok, ok AND starts_with(ltrim(doc, ' \t\r\n'), '{') AS obj FROM v), "
-            f"{expand}, x AS (SELECT *, {extract} FROM f), "
-            f"y AS (SELECT *, {', '.join(picks)} FROM x){stages} "
+            f"WITH {opening}, y AS (SELECT *, {', '.join(picks)} FROM x){stages} "
             "SELECT ln, ok, obj, found, coalesce(CAST(rec AS VARCHAR), doc) AS raw, "
             f"coalesce(rec IS NULL OR ({self.keep}), true) AS keep, {self.parent or 'NULL'} AS _parent, "
             f"{fields} FROM {last}"
         )
+
+    def prompt_query(self) -> str:
+        """The SQL over ``prompt_records`` (``rec``: records' raw text, as the record query gives
+        it): the inputs of each record's prompt (the columns ``prompt.inputs`` names) and whether
+        any is given (``_given``), in order.
+
+        It reads the record's paths and runs its stages as the record query does, so an input may
+        be any alias; what a record's context holds (an OTLP resource) is null here."""
+        spec = self.prompt
+        assert spec is not None, f"{self.name} logs no prompts"
+        paths = {**self.paths, **spec.paths}
+        picks = [f'sv[{i + 1}] AS "{a}"' for i, a in enumerate(paths)]
+        picks += [f'NULL::VARCHAR AS "{a}"' for a in self.context_paths]
+        inputs = ", ".join(f'"{a}"' for a in spec.inputs)
+        given = " OR ".join(f'"{a}" IS NOT NULL' for a in spec.inputs)
+        stages, last = self._stages("y")
+        return (f"WITH x AS (SELECT rec, rec AS doc, NULL::JSON AS ctx, {_extract('rec', paths)} AS sv "
+                f"FROM prompt_records), y AS (SELECT *, {', '.join(picks)} FROM x){stages} "
+                f"SELECT {inputs}, coalesce({given}, false) AS _given FROM {last}")
+
+    def prompt_texts(self, records: pa.Table) -> pa.Array:
+        """The prompt text of each raw record (column ``rec``): its prompt's inputs read with one
+        parse, then flattened where any is given (null for the others)."""
+        inputs = _prompts.run(self.prompt_query(), prompt_records=records)
+        given = inputs["_given"].combine_chunks()
+        texts = pa.nulls(records.num_rows, pa.string())
+        if not pc.any(given).as_py():
+            return texts
+        return pc.replace_with_mask(texts, given, self.prompt.read(inputs.filter(given)))
+
+    def _stages(self, first: str) -> tuple[str, str]:
+        """The CTEs of ``stages`` after the CTE ``first``, and the name of the last one."""
+        stages, last = "", first
+        for i, stage in enumerate(self.stages):
+            columns = "".join(f', ({sql}) AS "{alias}"' for alias, sql in stage.items())
+            stages, last = stages + f", s{i} AS (SELECT *{columns} FROM {last})", f"s{i}"
+        return stages, last
 
     def read(self, path: Path) -> Iterator[AdapterBatch]:
         yield from read_records(self, json_values(path), path.name)
@@ -190,24 +233,21 @@ class JsonRecords:
 def read_records(fmt: JsonRecords, blocks: Iterator[Values], source: str, unit: str = "line") -> Iterator[AdapterBatch]:
     """Run ``fmt``'s query over each block of values and yield canonical rows and rejects."""
     con = duckdb.connect()
-    if fmt.prompt:
-        _prompts.install(con)
-    sql = {True: fmt.query(), False: fmt.query(prompt=False)}
+    sql = fmt.query()
     names = {field: name for field, (name, _) in fmt.fields.items()}
     for values in blocks:
-        prompt = fmt.prompt is not None and fmt.prompt.may_hold(values.text)
         con.register("block", pa.table({"ln": values.lines, "doc": values.text}))
-        out = con.sql(sql[prompt]).to_arrow_table()
+        out = con.sql(sql).to_arrow_table()
         con.unregister("block")
-        out = out.filter(out["keep"])
+        out = _rows_where(out, out["keep"])
         if fmt.parent:  # a framework span around the LLM span would count the call twice
-            out = out.filter(pc.invert(pc.is_in(out["request_id"], value_set=out["_parent"].drop_null())))
+            out = _rows_where(out, pc.invert(pc.is_in(out["request_id"], value_set=out["_parent"].drop_null())))
         bad = pc.invert(out["found"])
         reason = pc.if_else(out["obj"], pa.scalar(fmt.container),
                             pc.if_else(out["ok"], pa.scalar("not a JSON object"), pa.scalar("invalid JSON")))
         rejects = quarantine_rows(source, pc.filter(out["ln"], bad), pa.nulls(pc.sum(bad).as_py() or 0, pa.string()),
                                   pc.filter(reason, bad), redact(con, pc.filter(out["raw"], bad), fmt.redact))
-        good = out.filter(out["found"])
+        good = _rows_where(out, out["found"])
         raw = good["raw"].combine_chunks()
         batch = to_requests(
             lambda field: good[field].combine_chunks() if field in names else None,
@@ -217,21 +257,14 @@ def read_records(fmt: JsonRecords, blocks: Iterator[Values], source: str, unit: 
             records=lambda mask: redact(con, pc.filter(raw, mask), fmt.redact),
             extra_rejects=rejects,
             bytes_done=values.bytes_done,
-            prompts=(prompt_texts(con, fmt.prompt, good) if prompt else
-                     pa.nulls(good.num_rows, pa.string()) if fmt.prompt else None),
+            prompts=None if fmt.prompt is None else Prompts(pa.table({"rec": raw}), fmt.prompt_texts),
         )
         yield relabel(batch, "record" if values.document else unit)
 
 
-def prompt_texts(con: duckdb.DuckDBPyConnection, spec: _prompts.PromptSpec, rows: pa.Table) -> pa.Array:
-    """The prompt text of each row of the record query's output: flattened from the inputs of
-    the rows that have some, null for the rest."""
-    flagged = rows["_prompted"].combine_chunks()
-    texts = pa.nulls(rows.num_rows, pa.string())
-    if not rows.num_rows or not pc.any(flagged).as_py():
-        return texts
-    inputs = pa.table({alias: pc.filter(rows[f"{_INPUT}{alias}"], flagged) for alias in spec.inputs})
-    return pc.replace_with_mask(texts, flagged, spec.read(con, inputs))
+def _rows_where(table: pa.Table, mask: pa.ChunkedArray) -> pa.Table:
+    """``table.filter(mask)``, without copying the records' text when every row stays."""
+    return table if pc.all(mask).as_py() else table.filter(mask)
 
 
 def redact(con: duckdb.DuckDBPyConnection, records: pa.Array, patch: str) -> pa.Array:

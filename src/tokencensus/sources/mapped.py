@@ -30,7 +30,7 @@ from tokencensus.sources._csv import csv_header, read_csv_text
 from tokencensus.sources._io import logical_suffix, read_head
 from tokencensus.sources._prompts import flatten
 from tokencensus.sources._records import relabel
-from tokencensus.sources.base import AdapterBatch, Target
+from tokencensus.sources.base import AdapterBatch, Prompts, Target
 
 PREFIX = "mapped:"
 REQUIRED = ("request_id", "ts", "model")
@@ -102,12 +102,15 @@ class MappedColumns:
                               extra_rejects=chunk.malformed(path.name), bytes_done=chunk.bytes_done,
                               prompts=self._prompts(chunk.columns, len(chunk.lines)))
 
-    def _prompts(self, columns: Mapping[str, pa.Array], length: int) -> pa.Array | None:
-        """The mapped prompt column as prompt text (null where the file lacks the column)."""
+    def _prompts(self, columns: Mapping[str, pa.Array], length: int) -> Prompts | None:
+        """The mapped prompt column, flattened when asked for (null where the file lacks the column)."""
         if PROMPT not in self.mapping:
             return None
         column = columns.get(self.mapping[PROMPT])
-        return pa.nulls(length, pa.string()) if column is None else flatten(column)
+        return Prompts(pa.table({PROMPT: pa.nulls(length, pa.string()) if column is None else column}), self._flatten)
+
+    def _flatten(self, inputs: pa.Table) -> pa.Array:
+        return flatten(inputs[PROMPT])
 
     def _read_parquet(self, path: Path, names: dict[str, str]) -> Iterator[AdapterBatch]:
         file = pq.ParquetFile(path)

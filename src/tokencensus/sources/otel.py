@@ -19,7 +19,6 @@ Events exported as log records, apart from their span, are not read.
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -99,9 +98,6 @@ def _sql_list(items: Iterable[str]) -> str:
     return ", ".join(f"'{item}'" for item in items)
 
 
-#: Every span with a prompt has one of these keys or event names.
-_MARKER = "|".join(re.escape(key) for key in ("gen_ai.prompt.", "gen_ai.input.messages", "gen_ai.system_instructions",
-                                              *_EVENT_ROLES))
 _EVENT_TEXT_PATHS = ", ".join(f"'$.\"{key}\"'" for key in _EVENT_TEXT)
 _EVENT_ROLE = "CASE e.name " + " ".join(f"WHEN '{n}' THEN '{r}'" for n, r in _EVENT_ROLES.items()) + " END"
 _EVENT_KV = '[{"key": "VARCHAR", "value": {"stringValue": "VARCHAR"}}]'
@@ -119,7 +115,6 @@ def _each_said(alias: str) -> str:
 _PROMPT = PromptSpec(
     inputs=("attrs", "attrs_kv", "events"),
     paths={"events": "events"},
-    marker=_MARKER,
     stages=(
         # the prompt attributes as (k, v), whichever form the span wrote them in
         {"prompt_kv": f"""list_filter(coalesce("attrs_kv", list_transform(map_entries(json_transform(

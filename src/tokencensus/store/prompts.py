@@ -1,12 +1,12 @@
 """Prompt capture at ingest: the scrubbed text of the sampled requests, and nothing else.
 
-Adapters of formats that log prompts hand over raw text beside each row
+Adapters of formats that log prompts hand over, beside the rows, what their text is made from
 (:attr:`tokencensus.sources.base.AdapterBatch.prompts`). Only a request in the hash sample at the
-ingest's rate keeps its text (:mod:`tokencensus.classify.sampling`), and only after it has been
-scrubbed of personal data and secrets (:mod:`tokencensus.classify.scrub`) and cut to what a
-classifier reads (:func:`tokencensus.classify.classifier.truncate`; scrubbing comes first, so
-truncation cannot split a secret into pieces the scrubber would miss). Raw text never reaches
-disk: it is filtered and scrubbed in memory and only the result is written.
+ingest's rate (:mod:`tokencensus.classify.sampling`) has its text made at all, and it keeps the
+text only after it has been scrubbed of personal data and secrets (:mod:`tokencensus.classify.scrub`)
+and cut to what a classifier reads (:func:`tokencensus.classify.classifier.truncate`; scrubbing
+comes first, so truncation cannot split a secret into pieces the scrubber would miss). Raw text
+never reaches disk: it is made, scrubbed and cut in memory and only the result is written.
 
 The kept prompts go to ``prompts/part-<batch>.parquet`` (request_id, text), committed by the
 manifest with the rest of the batch. A request keeps the first prompt met for it, in the store
@@ -21,6 +21,7 @@ then counts as a duplicate; a row matching none is quarantined, so nothing is si
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -33,12 +34,15 @@ from tokencensus.classify.sampling import in_sample_array
 from tokencensus.classify.scrub import scrub_many
 from tokencensus.schema import QUARANTINE
 from tokencensus.sources._convert import RECORD_LIMIT
+from tokencensus.sources.base import Prompts
 from tokencensus.store.requests import quote_sql
 
 #: The stored prompts table.
 PROMPTS = pa.schema([pa.field("request_id", pa.string(), nullable=False), pa.field("text", pa.string(), nullable=False)])
 
 ORPHAN = "prompt log record of a request no request log in the store holds: ingest that log first or in the same call"
+
+FLATTEN_ROWS = 4096  # sampled prompts made into text at once: a flattening query costs tens of ms at any size
 
 _CLAIMS = pa.schema([("request_id", pa.string()), ("day", pa.date32()), ("_file", pa.int32()), ("_line", pa.int64()),
                      ("source", pa.string())])
@@ -53,24 +57,43 @@ class PromptStage:
         self._kept: list[pa.Table] = []  # PROMPTS columns plus the file and the order they came in
         self._seq = 0
         self._claims: list[pa.Table] = []
+        self._picked: list[tuple[pa.Table, Prompts]] = []  # sampled rows (request_id, _file, _seq), their prompts
+        self._picked_rows = 0
 
-    def add(self, table: pa.Table, prompts: pa.Array | None, file_index: int) -> None:
-        """Keep the scrubbed prompt of each sampled row of ``table`` that has one."""
-        if prompts is None or not table.num_rows or prompts.null_count == len(prompts):
+    def add(self, table: pa.Table, prompts: Prompts | None, file_index: int) -> None:
+        """Keep the scrubbed prompt of each sampled row of ``table`` that has one.
+
+        The sample is drawn from the request ids first; only the sampled rows' prompts are then
+        made into text (so the raw text of any other request is never built), a few thousand at
+        a time."""
+        if prompts is None or not table.num_rows:
             return
-        candidates = pa.table({"request_id": table["request_id"], "text": prompts.cast(pa.string())})
-        has_text = pc.fill_null(pc.greater(pc.utf8_length(candidates["text"]), 0), False)
-        wanted = has_text.to_numpy(zero_copy_only=False) & in_sample_array(candidates["request_id"], self.rate, self._con)
-        sampled = candidates.filter(pa.array(wanted))
-        if sampled.num_rows:
-            texts = [truncate(text) for text in scrub_many(sampled["text"].to_pylist())]
-            self._kept.append(pa.table({
-                "request_id": sampled["request_id"],
-                "text": pa.array(texts, pa.string()),
-                "_file": pa.repeat(pa.scalar(file_index, pa.int32()), sampled.num_rows),
-                "_seq": pa.array(range(self._seq, self._seq + sampled.num_rows), pa.int64()),
-            }))
-            self._seq += sampled.num_rows
+        wanted = in_sample_array(table["request_id"], self.rate, self._con)
+        picked = int(wanted.sum())
+        if not picked:
+            return
+        rows = pa.table({"request_id": table["request_id"].filter(wanted),
+                         "_file": pa.repeat(pa.scalar(file_index, pa.int32()), picked),
+                         "_seq": pa.array(range(self._seq, self._seq + picked), pa.int64())})
+        self._picked.append((rows, prompts.pick(wanted)))
+        self._seq += picked
+        self._picked_rows += picked
+        if self._picked_rows >= FLATTEN_ROWS:
+            self._keep_picked()
+
+    def _keep_picked(self) -> None:
+        """Make the picked prompts into text, those of one format at once; keep them scrubbed."""
+        picked, self._picked, self._picked_rows = self._picked, [], 0
+        by_flatten: dict[Callable[[pa.Table], pa.Array], list[tuple[pa.Table, Prompts]]] = {}
+        for rows, prompts in picked:
+            by_flatten.setdefault(prompts.flatten, []).append((rows, prompts))
+        for flatten, group in by_flatten.items():
+            rows = pa.concat_tables([r for r, _ in group])
+            rows = rows.append_column("text", flatten(pa.concat_tables([p.inputs for _, p in group])).cast(pa.string()))
+            rows = rows.filter(pc.fill_null(pc.greater(pc.utf8_length(rows["text"]), 0), False))
+            if rows.num_rows:
+                texts = [truncate(text) for text in scrub_many(rows["text"].to_pylist())]
+                self._kept.append(rows.set_column(rows.schema.get_field_index("text"), "text", pa.array(texts, pa.string())))
 
     def claim(self, table: pa.Table, file_index: int, lines: pa.Array) -> None:
         """Record the requests a prompt log's rows refer to, to be matched against the store."""
@@ -115,6 +138,7 @@ class PromptStage:
         return found, missing, quarantine.cast(QUARANTINE)
 
     def _drop(self, request_ids: set[str]) -> None:
+        self._keep_picked()
         if request_ids:
             unwanted = pa.array(sorted(request_ids), pa.string())
             self._kept = [t.filter(pc.invert(pc.is_in(t["request_id"], unwanted))) for t in self._kept]
@@ -124,6 +148,7 @@ class PromptStage:
 
         Returns how many each file contributed.
         """
+        self._keep_picked()
         if not self._kept:
             return Counter()
         con = self._con

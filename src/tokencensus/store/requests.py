@@ -4,9 +4,12 @@ Rows are written as they arrive, on the bet that they are new (they almost alway
 Parquet encoding of one block overlaps the parsing of the next. A small sidecar keeps, per row, a
 hash of its request_id, the file and line it came from and the part file and row it went to.
 Deduplication then scans only that hash column: ids seen twice in this ingest or already in the
-store are the only rows whose content is compared, and only part files that hold a row that
-turns out not to be new are rewritten. Rows are ``new`` (the first with their id), ``duplicate``
-(same request_id, same content) or ``conflict`` (same request_id, other content; quarantined).
+store are the only rows whose content is compared, only part files that hold such a row are read
+back, and only those that hold a row that turns out not to be new are rewritten (a whole day of
+rows). A repeat close to the first (in the same flush, as a retried or twice-logged request
+usually is) is held back instead of written, so it costs no rewrite. Rows are ``new`` (the first
+with their id), ``duplicate`` (same request_id, same content) or ``conflict`` (same request_id,
+other content; quarantined).
 Content means every canonical column but ``source``, so one request exported twice under two
 file names is still a duplicate.
 
@@ -40,6 +43,8 @@ FileCounts = dict[int, Counter[str]]  # file index -> {"new"|"duplicate"|"confli
 FLUSH_ROWS = 1 << 19  # rows gathered before they are split by day and written (bounds memory)
 MAX_OPEN = 256  # day files open at once; a day met again later starts a new part file
 MEMORY_LIMIT = "1GB"  # DuckDB spills to the temp folder beyond this
+SORT_BYTES = 256 << 20  # request id hashes sorted at once when looking for repeats
+HELD = -1  # the sidecar's part number of a held row (its row is a row of tmp/held.parquet)
 #: Low-cardinality columns, dictionary-encoded; for the others a dictionary costs time and saves nothing.
 DICTIONARY = ["user_id", "app_id", "model", "provider", "finish_reason", "country", "source"]
 _US_PER_DAY = 86_400_000_000
@@ -120,28 +125,23 @@ class RequestStage:
         self.stored = layout.request_parts()  # the store before this ingest
         self.files = _DayFiles(layout, batch)
         self.con = connect(tmp_dir)
+        self._hasher = duckdb.connect()  # keeps row order, which the merge connection need not
         self._sidecar = pq.ParquetWriter(tmp_dir / "ids.parquet", _SIDECAR, compression="none",
                                          use_dictionary=False, write_statistics=False)
         self._pool = ThreadPoolExecutor(max_workers=os.cpu_count() or 1)
         self._pending: list[Future[None]] = []
-        self._buffer: list[tuple[pa.Table, pa.Table]] = []  # (rows, sidecar columns but part and row)
+        self._buffer: list[tuple[pa.Table, int, pa.Array]] = []  # (rows, file index, lines)
         self._buffered = self._rows = 0
+        self._counts: Counter[int] = Counter()  # rows staged per file
+        self._held: pq.ParquetWriter | None = None
+        self._held_rows = 0
 
     def add(self, table: pa.Table, file_index: int, lines: pa.Array) -> None:
         """Stage request rows read from file number ``file_index`` at physical ``lines``."""
-        n = table.num_rows
-        self.con.register("batch_ids", table.select(["request_id"]))
-        hashes = self.con.sql("SELECT hash(request_id) AS h FROM batch_ids").to_arrow_table()["h"]
-        self.con.unregister("batch_ids")
-        meta = pa.table({
-            "h": hashes,
-            "_file": pa.repeat(pa.scalar(file_index, pa.int32()), n),
-            "_seq": pa.array(np.arange(self._rows, self._rows + n, dtype=np.int64)),
-            "_line": lines.cast(pa.int64()),
-        })
-        self._buffer.append((table if table.schema == REQUESTS else table.cast(REQUESTS), meta))
-        self._rows += n
-        self._buffered += n
+        self._buffer.append((table if table.schema == REQUESTS else table.cast(REQUESTS), file_index, lines))
+        self._counts[file_index] += table.num_rows
+        self._rows += table.num_rows
+        self._buffered += table.num_rows
         if self._buffered >= FLUSH_ROWS:
             self._flush()
 
@@ -153,12 +153,23 @@ class RequestStage:
         self._wait()  # the previous flush may still write to the same day files
         if not self._buffered:
             return
-        table = pa.concat_tables([t for t, _ in self._buffer])
-        meta = pa.concat_tables([m for _, m in self._buffer])
+        table = pa.concat_tables([t for t, _, _ in self._buffer])
+        hashes = _hashes(self._hasher, table["request_id"]).to_numpy()  # one query per flush, not per block
+        meta = pa.table({
+            "h": hashes,
+            "_file": np.repeat(np.array([f for _, f, _ in self._buffer], np.int32), [t.num_rows for t, _, _ in self._buffer]),
+            "_seq": np.arange(self._rows - self._buffered, self._rows, dtype=np.int64),
+            "_line": pa.chunked_array([lines.cast(pa.int64()) for _, _, lines in self._buffer], pa.int64()),
+        })
         self._buffer, self._buffered = [], 0
+        held = _repeats(hashes, table["request_id"])
+        if held.any():
+            table, meta = self._hold(table, meta, held)
+            if not table.num_rows:
+                return
         days = pc.cast(table["ts"], pa.int64()).to_numpy() // _US_PER_DAY
         runs = _day_runs(days)
-        if len(runs) > 2 * len(np.unique(days)):  # days interleaved: gather them rather than write slivers
+        if len(runs) > 2 * len({int(days[lo]) for lo, _ in runs}):  # days interleaved: gather them, not slivers
             order = np.argsort(days, kind="stable")
             table, meta, days = table.take(order), meta.take(order), days[order]
             runs = _day_runs(days)
@@ -178,6 +189,22 @@ class RequestStage:
             self._pending.append(self._pool.submit(_write_all, part.writer, slices))
         self._sidecar.write_table(meta.append_column("_part", pa.array(parts)).append_column("_row", pa.array(rows)))
 
+    def _hold(self, table: pa.Table, meta: pa.Table, held: np.ndarray) -> tuple[pa.Table, pa.Table]:
+        """Put the ``held`` rows aside in tmp/held.parquet (their fate is decided at the end);
+        return the others (slices around the held rows: nothing is copied)."""
+        if self._held is None:
+            self._held = pq.ParquetWriter(self.tmp_dir / "held.parquet", REQUESTS, compression="none")
+        rows = np.flatnonzero(held)
+        self._held.write_table(table.take(rows))
+        kept = meta.take(rows)
+        self._sidecar.write_table(kept.append_column("_part", pa.array(np.full(len(rows), HELD, np.int32)))
+                                  .append_column("_row", pa.array(np.arange(self._held_rows, self._held_rows + len(rows)))))
+        self._held_rows += len(rows)
+        bounds = zip([0, *(rows + 1).tolist()], [*rows.tolist(), len(held)], strict=True)
+        pieces = [(lo, hi - lo) for lo, hi in bounds if hi > lo]
+        return (pa.concat_tables([table.slice(*piece) for piece in pieces] or [table.slice(0, 0)]),
+                pa.concat_tables([meta.slice(*piece) for piece in pieces] or [meta.slice(0, 0)]))
+
     def _wait(self) -> None:
         pending, self._pending = self._pending, []
         for future in pending:
@@ -190,15 +217,17 @@ class RequestStage:
         Returns counts per file and the conflict rows to quarantine.
         """
         self._flush()
+        self._sidecar.close()
+        if self._held is not None:
+            self._held.close()
+        repeated = _repeated(self.tmp_dir / "ids.parquet", self._rows)  # while the last rows are written
         self._wait()
         self.files.close()
-        self._sidecar.close()
         con = self.con
         con.execute(f"CREATE VIEW ids AS SELECT * FROM read_parquet({quote_sql(self.tmp_dir / 'ids.parquet')})")
-        counts: FileCounts = {index: Counter(new=n) for index, n in
-                              con.execute("SELECT _file, count(*) FROM ids GROUP BY ALL").fetchall()}
+        counts: FileCounts = {index: Counter(new=n) for index, n in self._counts.items()}
         conflicts = QUARANTINE.empty_table()
-        if self._find_suspects():
+        if self._find_suspects(repeated):
             self._classify()
             for index, status, n in con.execute("SELECT _file, status, count(*) FROM classified "
                                                 "WHERE status <> 'new' GROUP BY ALL").fetchall():
@@ -211,18 +240,23 @@ class RequestStage:
                 FROM classified c JOIN suspect_rows s USING (_part, _row)
                 WHERE c.status = 'conflict' ORDER BY c._seq
             """).to_arrow_table().cast(QUARANTINE)
-            dropped = con.execute("SELECT _part, list(_row) FROM classified WHERE status <> 'new' GROUP BY _part")
-            for number, rows in dropped.fetchall():
-                _drop_rows(self.files.paths[number], rows)
+            dropped = con.execute(f"SELECT _part, list(_row) FROM classified WHERE status <> 'new' AND _part <> {HELD} "
+                                  "GROUP BY _part")
+            for future in [self._pool.submit(_drop_rows, self.files.paths[number], rows)
+                           for number, rows in dropped.fetchall()]:
+                future.result()
         return counts, conflicts
 
-    def _find_suspects(self) -> bool:
-        """Hashes of request_ids met twice in this ingest or already in the store; whether there are any.
+    def _find_suspects(self, repeated: np.ndarray) -> bool:
+        """Hashes of request_ids met twice in this ingest (``repeated``) or already in the store;
+        whether there are any.
 
         Only the request_id column of the store is scanned.
         """
         con = self.con
-        con.execute("CREATE TABLE suspects AS SELECT h FROM ids GROUP BY h HAVING count(*) > 1")
+        con.register("repeated", pa.table({"h": pa.array(repeated, pa.uint64())}))
+        con.execute("CREATE TABLE suspects AS SELECT h FROM repeated")
+        con.unregister("repeated")
         if self.stored:
             con.execute(f"CREATE TABLE hits AS SELECT request_id, date FROM {_parquet(self.stored)} "
                         "WHERE hash(request_id) IN (SELECT h FROM ids)")
@@ -234,18 +268,26 @@ class RequestStage:
     def _classify(self) -> None:
         """Table ``classified``: (_file, _seq, _line, _part, _row, status) of the suspect rows.
 
-        Their content is read back from this batch's files, and from the store only in the day
-        partitions that hold a matching id.
+        Their content is read back from the held rows and only from this batch's files that hold a
+        suspect row (the sidecar says which), and from the store only in the day partitions that
+        hold a matching id.
         """
         con = self.con
-        staged = _parquet(list(self.files.paths.values()),
-                          "hive_partitioning = false, filename = true, file_row_number = true")
+        numbers = con.execute(f"SELECT DISTINCT _part FROM ids WHERE h IN (SELECT h FROM suspects) AND _part <> {HELD} "
+                              "ORDER BY 1").fetchall()
+        sources = []
+        if numbers:
+            staged = _parquet([self.files.paths[number] for (number,) in numbers],
+                              "hive_partitioning = false, filename = true, file_row_number = true")
+            sources.append("SELECT * EXCLUDE (filename, file_row_number), "
+                           "CAST(regexp_extract(filename, '-(\\d+)\\.parquet$', 1) AS INTEGER) AS _part, "
+                           f"file_row_number AS _row FROM {staged}")
+        if self._held_rows:
+            sources.append(f"SELECT * EXCLUDE (file_row_number), {HELD} AS _part, file_row_number AS _row "
+                           f"FROM {_parquet([self.tmp_dir / 'held.parquet'], 'file_row_number = true')}")
         con.execute(f"""
             CREATE TABLE suspect_rows AS
-            SELECT * EXCLUDE (filename, file_row_number), hash({_CONTENT}) AS content,
-                   CAST(regexp_extract(filename, '-(\\d+)\\.parquet$', 1) AS INTEGER) AS _part,
-                   file_row_number AS _row
-            FROM {staged}
+            SELECT *, hash({_CONTENT}) AS content FROM ({" UNION ALL ".join(sources)})
             WHERE hash(request_id) IN (SELECT h FROM suspects)
         """)
         con.execute(f"CREATE TABLE existing AS SELECT request_id, hash({_CONTENT}) AS content "
@@ -274,6 +316,44 @@ class RequestStage:
         self.files.close()
         self._sidecar.close()
         self.con.close()
+        self._hasher.close()
+
+
+def _repeated(sidecar: Path, rows: int) -> np.ndarray:
+    """The hashes met more than once among the ``rows`` of the sidecar.
+
+    Sorting the hashes and comparing neighbours takes half the CPU of a hash aggregate in DuckDB. Memory stays bounded: beyond ``SORT_BYTES`` the hashes are taken in slices by value
+    (``h mod slices``), one read of the hash column and one sort per slice.
+    """
+    slices = max(1, -(-rows * 8 // SORT_BYTES))
+    repeated = [np.empty(0, np.uint64)]
+    for piece in range(slices):
+        hashes = [batch.column(0).to_numpy() for batch in pq.ParquetFile(sidecar).iter_batches(columns=["h"])]
+        if slices > 1:
+            hashes = [h[h % slices == piece] for h in hashes]
+        ordered = np.sort(np.concatenate([np.empty(0, np.uint64), *hashes]))
+        repeated.append(np.unique(ordered[1:][ordered[1:] == ordered[:-1]]))
+    return np.concatenate(repeated)
+
+
+def _repeats(hashes: np.ndarray, request_ids: pa.ChunkedArray) -> np.ndarray:
+    """Per row, whether its request id is the id of an earlier row: found by sorting the hashes,
+    then checked on the ids of the few rows whose hash is met twice. Such a row is never new."""
+    ordered = np.sort(hashes)
+    twice = np.unique(ordered[1:][ordered[1:] == ordered[:-1]])
+    later = np.zeros(len(hashes), bool)
+    if len(twice):
+        rows = np.flatnonzero(np.isin(hashes, twice))
+        ids = pc.dictionary_encode(request_ids.take(rows).combine_chunks()).indices.to_numpy()
+        later[rows] = True
+        later[rows[np.unique(ids, return_index=True)[1]]] = False
+    return later
+
+
+def _hashes(con: duckdb.DuckDBPyConnection, request_ids: pa.ChunkedArray) -> pa.ChunkedArray:
+    """DuckDB's ``hash`` of each request id, in order: the hash the store's ids are scanned by."""
+    expression = duckdb.FunctionExpression("hash", duckdb.ColumnExpression("request_id")).alias("h")
+    return con.from_arrow(pa.table({"request_id": request_ids})).select(expression).to_arrow_table()["h"]
 
 
 def _writer(path: Path) -> pq.ParquetWriter:

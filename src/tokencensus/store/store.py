@@ -14,8 +14,9 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import pyarrow.parquet as pq
 from tokencensus.classify.sampling import DEFAULT_RATE
 from tokencensus.schema import QUARANTINE
 from tokencensus.sources import Adapter, detect_format
+from tokencensus.sources._io import prefetch
 from tokencensus.sources.postgres import DatabaseTable, is_database_url
 from tokencensus.store.layout import Layout, new_batch_id
 from tokencensus.store.manifest import Manifest
@@ -277,22 +279,23 @@ class Store:
         read: Counter[int] = Counter()
         rejected: Counter[int] = Counter()
         total = sum(sizes[index] for index, _, _ in todo)
-        done = 0
-        for index, path, adapter in todo:
-            stage = requests if adapter.target == "requests" else accounts
-            for chunk in adapter.read(path):
+        before = dict(zip((index for index, _, _ in todo), accumulate((sizes[i] for i, _, _ in todo), initial=0)))
+        # the adapters read and convert in a thread of their own (Arrow and DuckDB release the
+        # GIL), so the next block is parsed while this one is staged and written
+        every = ((index, adapter, chunk) for index, path, adapter in todo for chunk in adapter.read(path))
+        with closing(prefetch(every)) as chunks:
+            for index, adapter, chunk in chunks:
                 if chunk.table.num_rows:
                     prompts.add(chunk.table, chunk.prompts, index)
                     if prompts_only:
                         prompts.claim(chunk.table, index, chunk.lines)
                     else:
-                        stage.add(chunk.table, index, chunk.lines)
+                        (requests if adapter.target == "requests" else accounts).add(chunk.table, index, chunk.lines)
                 quarantine.write(chunk.rejects)
                 read[index] += chunk.read
                 rejected[index] += chunk.rejects.num_rows
                 if progress:
-                    progress(done + chunk.bytes_done, total)
-            done += sizes[index]
+                    progress(before[index] + chunk.bytes_done, total)
         return read, rejected
 
     @contextmanager
