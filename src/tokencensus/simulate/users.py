@@ -109,7 +109,7 @@ class CohortAssigner:
 
     def assign(self, model: np.ndarray, month: int, label: str, country_p: np.ndarray) -> np.ndarray:
         """User index of every row of a month, given each row's model number."""
-        order = np.argsort(model, kind="stable")
+        order = np.argsort(model.astype(np.int16), kind="stable")  # a radix sort on 16-bit keys
         bounds = np.concatenate([[0], np.cumsum(np.bincount(model, minlength=len(self.model_ids)))])
         users = np.empty(len(model), dtype=np.int64)
         for m in np.flatnonzero(np.diff(bounds)):

@@ -2,8 +2,8 @@
 
 Why month by month: every retention cohort is a calendar month and the export is one
 ``activity-YYYY-MM.csv`` per month. Inside a month, rows are drawn and written in chunks of whole
-days, one chunk being drawn while background threads write the previous one (drawing and writing
-overlap on separate cores), so memory stays bounded whatever the total. The same seed gives
+days, the next chunks being drawn while background threads write the previous ones (drawing and
+writing overlap on separate cores), so memory stays bounded whatever the total. The same seed gives
 byte-identical files: the world is drawn from one seeded numpy Generator in a fixed order, and the
 cosmetic parts of each chunk (id characters, sub-categories) from a generator seeded by
 (seed, month, chunk). The prompt log (``prompts-YYYY-MM.jsonl``, the hash-sampled requests as
@@ -14,11 +14,13 @@ it on or off leaves every other file byte for byte as it was.
 from __future__ import annotations
 
 import json
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -36,10 +38,12 @@ from tokencensus.simulate.prompts import PromptBook
 from tokencensus.simulate.rows import MonthRows, draw_cells, draw_month
 from tokencensus.simulate.truth import Truth
 from tokencensus.simulate.users import COUNTRY_CODES, CohortAssigner, UserPool
-from tokencensus.simulate.writer import BAD_KINDS, HEADER, Injection, Vocab, month_generation_ids, to_table, write_month
+from tokencensus.simulate.writer import (BAD_KINDS, HEADER, Injection, Vocab, month_generation_ids, render_lines,
+                                         spoil_typed, write_month)
 
 DEFAULT_START, DEFAULT_END = date(2024, 11, 4), date(2025, 11, 30)
 CHUNK_ROWS = 250_000  # rows drawn and written at a time: bounds memory whatever the total
+QUEUE_CHUNKS = 2  # chunks drawn but not yet written
 
 
 @dataclass(frozen=True)
@@ -85,9 +89,10 @@ def _months(plan: Plan) -> Iterator[tuple[int, str, slice]]:
 
 @dataclass
 class _Writer:
-    """Writes a chunk's CSV lines and its labels (then its prompt log, which needs the labels), and
-    adds it to the truth, in three background threads while the next chunk is drawn; a chunk is
-    handed over once the previous one is done, so the truth and the files see the chunks in order."""
+    """Makes each chunk's generation ids, renders and writes its CSV lines, writes its labels and its
+    prompt log (which needs the labels), and adds it to the truth: six streams, each a background
+    thread taking the chunks in order, while the next chunks are drawn. Each stream runs at its own
+    pace; at most QUEUE_CHUNKS chunks wait for the slowest, which bounds memory."""
 
     out_dir: Path
     labels: pq.ParquetWriter
@@ -95,36 +100,65 @@ class _Writer:
     seed: int
     truth: Truth
     prompts: PromptLog | None
-    threads: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(3))
-    pending: list[Future[None]] = field(default_factory=list)
+    streams: tuple[ThreadPoolExecutor, ...] = field(
+        default_factory=lambda: tuple(ThreadPoolExecutor(1) for _ in range(6)))
+    pending: deque[list[Future[Any]]] = field(default_factory=deque)
+
+    def __enter__(self) -> _Writer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for stream in self.streams:
+            stream.shutdown(cancel_futures=exc[0] is not None)
 
     def submit(self, key: tuple[int, int], rows: MonthRows, injection: Injection, first_id: int, month: str) -> None:
-        rng = np.random.default_rng([self.seed, *key])
-        gen_ids = month_generation_ids(rows, first_id, rng)
-        self.wait()
-        self.pending = [self.threads.submit(self._write_csv, month, key[1] == 0, rows, injection, gen_ids),
-                        self.threads.submit(self._write_labels, key, month, rows, injection, gen_ids, rng),
-                        self.threads.submit(self.truth.add, rows, injection, month)]
+        rng = np.random.default_rng([self.seed, *key])  # the chunk's cosmetic draws: ids, then sub-categories
+        ids, render, csv, labels, prompts, truth = self.streams
+        gen_ids = ids.submit(month_generation_ids, rows, first_id, rng)
+        lines = render.submit(self._render, rows, injection, gen_ids)
+        table = labels.submit(self._write_labels, rows, injection, gen_ids, rng)
+        self.pending.append([gen_ids, lines, table,
+                             csv.submit(self._write_csv, month, key[1] == 0, injection, lines),
+                             prompts.submit(self._write_prompts, key, month, rows, injection, table),
+                             truth.submit(self.truth.add, rows, injection, month)])
+        while len(self.pending) > QUEUE_CHUNKS:
+            self._finish_oldest()
 
     def wait(self) -> None:
-        for job in self.pending:
-            job.result()
-        self.pending = []
+        while self.pending:
+            self._finish_oldest()
 
-    def _write_csv(self, month: str, first: bool, rows: MonthRows, injection: Injection,
-                   gen_ids: pa.StringArray) -> None:
+    def _finish_oldest(self) -> None:
+        for job in self.pending.popleft():
+            job.result()
+
+    def _render(self, rows: MonthRows, injection: Injection,
+                gen_ids: Future[pa.StringArray]) -> list[pa.StringArray]:
+        return render_lines(spoil_typed(rows, injection, empty_slug=len(self.vocab.slugs) - 1), self.vocab,
+                            gen_ids.result())
+
+    def _write_csv(self, month: str, first: bool, injection: Injection,
+                   lines: Future[list[pa.StringArray]]) -> None:
         with activity_path(self.out_dir, month).open("wb" if first else "ab") as out:
             if first:
                 out.write(HEADER.encode() + b"\n")
-            write_month(out, to_table(rows, self.vocab, gen_ids), injection, empty_slug=len(self.vocab.slugs) - 1)
+            write_month(out, lines.result(), injection)
 
-    def _write_labels(self, key: tuple[int, int], month: str, rows: MonthRows, injection: Injection,
-                      gen_ids: pa.StringArray, rng: np.random.Generator) -> None:
+    def _write_labels(self, rows: MonthRows, injection: Injection, gen_ids: Future[pa.StringArray],
+                      rng: np.random.Generator) -> pa.Table:
+        """The labels of the chunk's valid requests, written; ``rng`` is used once the ids are made, as
+        they draw from it first."""
         keep = np.flatnonzero(~injection.spoiled(len(rows)))
-        labels = label_table(gen_ids.take(pa.array(keep)), rows.category[keep], rng)
+        ids = gen_ids.result() if len(keep) == len(rows) else gen_ids.result().take(pa.array(keep))
+        labels = label_table(ids, rows.category[keep], rng)
         self.labels.write_table(labels)
+        return labels
+
+    def _write_prompts(self, key: tuple[int, int], month: str, rows: MonthRows, injection: Injection,
+                       labels: Future[pa.Table]) -> None:
         if self.prompts is not None:
-            self.prompts.write(prompt_log_path(self.out_dir, month), key[1] == 0, rows, labels, keep,
+            self.prompts.write(prompt_log_path(self.out_dir, month), key[1] == 0, rows, labels.result(),
+                               np.flatnonzero(~injection.spoiled(len(rows))),
                                np.random.default_rng([self.seed, *key, PROMPT_STREAM]))
 
 
@@ -174,8 +208,7 @@ def simulate(
     prompts = PromptLog(prompt_rate, PromptBook.load(), vocab, [*models.ids, cal.UNKNOWN_MODEL]) if prompt_rate else None
     with pq.ParquetWriter(labels_path, LABELS_SCHEMA, compression="zstd", compression_level=1,
                           use_dictionary=["label", "subcategory"]) as labels:
-        writer = _Writer(out_dir, labels, vocab, seed, truth, prompts)
-        with writer.threads:
+        with _Writer(out_dir, labels, vocab, seed, truth, prompts) as writer:
             for k, label, days in months:
                 day, model, category = draw_cells(plan, days, len(models), rng)
                 user = assigner.assign(model, k, label, plan.country_p[k])

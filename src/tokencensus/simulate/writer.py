@@ -1,25 +1,26 @@
-"""Writes a month of rows as an OpenRouter Activity CSV export, with the deliberate bad records.
+"""Writes a chunk of rows as an OpenRouter Activity CSV export, with the deliberate bad records.
 
-Why text splicing: pyarrow writes the valid rows fast, but a malformed line or a timestamp that is
-not a time cannot exist in a typed table. Those few lines are rendered from their row, edited as
-text and written in their place between slices of the table. Negative tokens and an empty model
-slug are typed values and are set in the table itself.
+Why lines built as one string column: each CSV line is the join of a few text columns (``text``),
+so a chunk's text is the data buffer of one Arrow string array, written as it is. A malformed line
+or a timestamp that is not a time cannot exist in typed values: those few lines are taken from
+their row's line, edited as text and written in its place. Negative tokens and an empty model slug
+are typed values and are set before the lines are rendered.
 """
 
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import BinaryIO
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
 from tokencensus.simulate import calibration as cal
-from tokencensus.simulate.ids import generation_ids
+from tokencensus.simulate.ids import assemble, byte_matrix, generation_ids, strings
 from tokencensus.simulate.rows import FINISH, MonthRows
+from tokencensus.simulate.text import categories, integers, join, mostly_integer, numbers, timestamps
 
 HEADER = (
     "generation_id,created_at,cost_total,cost_web_search,cost_cache,cost_file_processing,"
@@ -31,13 +32,9 @@ COLUMNS = HEADER.split(",")
 BAD_KINDS = ("malformed_line", "negative_tokens", "bad_timestamp", "missing_model", "duplicate_same", "duplicate_conflict")
 #: Kinds that spoil a row in place (it stops being a valid request); the duplicates are extra lines.
 SPOILING = BAD_KINDS[:4]
-SLICE_ROWS = 32_768  # rows rendered at a time; small enough to keep every core busy
-_OPTIONS = pacsv.WriteOptions(include_header=False, quoting_style="none", batch_size=SLICE_ROWS)
+FLAGS, VARIANTS = ("false", "true"), ("standard", "free")
+SLICE_ROWS = 32_768  # rows rendered at a time: small enough to keep every core busy
 WORKERS = max(1, min(4, os.cpu_count() or 1))
-
-
-def _dict(codes: np.ndarray, vocab: list[str] | np.ndarray) -> pa.DictionaryArray:
-    return pa.DictionaryArray.from_arrays(pa.array(codes.astype(np.int32)), pa.array(list(vocab), pa.string()))
 
 
 @dataclass(frozen=True)
@@ -48,43 +45,36 @@ class Vocab:
     users: pa.StringArray
 
 
-def to_table(rows: MonthRows, vocab: Vocab, gen_ids: pa.StringArray) -> pa.Table:
-    """The month as an Arrow table in the export's column order. Booleans and constant columns are
-    dictionaries of their text, which the CSV writer renders faster than it formats the typed values."""
-    n = len(rows)
-    flag = ["false", "true"]
-    data = {
-        "generation_id": gen_ids,
-        "created_at": pa.array(rows.ts_ms.astype("datetime64[ms]")),
-        "cost_total": pa.array(rows.cost_total),
-        "cost_web_search": pa.nulls(n, pa.float64()),
-        "cost_cache": pa.array(rows.cost_cache, mask=np.isnan(rows.cost_cache)),
-        "cost_file_processing": _dict(np.zeros(n, dtype=np.int8), ["0"]),
-        "byok_usage_inference": pa.array(rows.byok_usage),
-        "tokens_prompt": pa.array(rows.prompt),
-        "tokens_completion": pa.array(rows.completion),
-        "tokens_reasoning": pa.array(rows.reasoning),
-        "tokens_cached": pa.array(rows.cached),
-        "model_permaslug": _dict(rows.model, vocab.slugs),
-        "provider_name": _dict(rows.host, rows.host_vocab),
-        "variant": _dict(rows.free.astype(np.int8), ["standard", "free"]),
-        "cancelled": _dict(rows.cancelled, flag),
-        "streamed": _dict(rows.streamed, flag),
-        "user": pa.DictionaryArray.from_arrays(pa.array(rows.user.astype(np.int32)), vocab.users),
-        "finish_reason_raw": _dict(rows.raw_finish, rows.raw_vocab),
-        "finish_reason_normalized": _dict(rows.finish, list(FINISH)),
-        "generation_time_ms": pa.array(rows.generation_ms),
-        "time_to_first_token_ms": pa.array(rows.ttft_ms),
-        "app_name": _dict(rows.app, rows.app_vocab),
-        "api_key_name": _dict(rows.user % len(cal.API_KEY_NAMES), list(cal.API_KEY_NAMES)),
-    }
-    return pa.table(data)
+def render_lines(rows: MonthRows, vocab: Vocab, gen_ids: pa.StringArray) -> list[pa.StringArray]:
+    """Every row's CSV line, newline included, in the export's column order: slices of SLICE_ROWS rows
+    rendered on all cores (Arrow and numpy release the GIL). Slices of one size also reuse the same
+    memory, where columns of a whole chunk would take fresh pages from the system every time."""
+    with ThreadPoolExecutor(WORKERS) as pool:
+        return list(pool.map(lambda lo: _render(rows.take(slice(lo, lo + SLICE_ROWS)), vocab,
+                                                gen_ids.slice(lo, SLICE_ROWS)), range(0, len(rows), SLICE_ROWS)))
 
 
-def _lines(table: pa.Table) -> list[bytes]:
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink, _OPTIONS)
-    return sink.getvalue().to_pybytes().splitlines(keepends=True)
+def _render(rows: MonthRows, vocab: Vocab, gen_ids: pa.StringArray) -> pa.StringArray:
+    cache = ~np.isnan(rows.cost_cache)
+    byok = (rows.byok_usage != 0) | np.signbit(rows.byok_usage)
+    return join([
+        strings(assemble(len(rows), [byte_matrix(gen_ids), b",", *timestamps(rows.ts_ms)])),
+        numbers(rows.cost_total),
+        # cost_web_search, cost_cache, cost_file_processing, byok_usage_inference, tokens_prompt
+        mostly_integer(rows.prompt, ",,0,0,", "", ~(cache | byok), lambda at: [
+            "", numbers(rows.cost_cache[at], missing=~cache[at]), "0", numbers(rows.byok_usage[at]),
+            integers(rows.prompt[at])]),
+        # tokens_completion, tokens_reasoning, tokens_cached
+        mostly_integer(rows.completion, "", ",0,0", (rows.reasoning == 0) & (rows.cached == 0), lambda at: [
+            integers(rows.completion[at]), integers(rows.reasoning[at]), integers(rows.cached[at])]),
+        categories([(rows.model, vocab.slugs), (rows.host, rows.host_vocab), (rows.free, VARIANTS),
+                    (rows.cancelled, FLAGS), (rows.streamed, FLAGS)]),
+        vocab.users.take(pa.array(rows.user)),
+        categories([(rows.raw_finish, rows.raw_vocab), (rows.finish, FINISH)]),
+        integers(rows.generation_ms),
+        integers(rows.ttft_ms),
+        categories([(rows.app, rows.app_vocab), (rows.user % len(cal.API_KEY_NAMES), cal.API_KEY_NAMES)], end="\n"),
+    ])
 
 
 def _edit(line: bytes, column: str, value: bytes) -> bytes:
@@ -117,68 +107,54 @@ class Injection:
         return mask
 
 
-def write_month(out: BinaryIO, table: pa.Table, injection: Injection, empty_slug: int) -> None:
-    """Write the month's rows with every injected bad record in its place."""
-    table = _spoil_typed(table, injection, empty_slug)
+def spoil_typed(rows: MonthRows, injection: Injection, empty_slug: int) -> MonthRows:
+    """The rows with negative prompt tokens and an empty model slug where the injection puts them."""
+    neg, missing = injection.rows["negative_tokens"], injection.rows["missing_model"]
+    if not len(neg) and not len(missing):
+        return rows
+    prompt, model = rows.prompt.copy(), rows.model.copy()
+    prompt[neg] = -np.maximum(prompt[neg], 1)
+    model[missing] = empty_slug
+    return replace(rows, prompt=prompt, model=model)
+
+
+def write_month(out: BinaryIO, lines: list[pa.StringArray], injection: Injection) -> None:
+    """Write the rows' lines (in slices) with every injected bad record in its place."""
+    chunked = pa.chunked_array(lines, pa.string())
     special: list[tuple[int, int, bytes]] = []  # (row position, rows it replaces, text written before that row)
     for kind, edit in (("malformed_line", None), ("bad_timestamp", b"not-a-time")):
         rows = injection.rows[kind]
-        for pos, line in zip(rows, _lines(table.take(rows)) if len(rows) else []):
+        for pos, line in zip(rows, _texts(chunked, rows)):
             text = line.rstrip(b"\n").rsplit(b",", 3)[0] + b"\n" if edit is None else _edit(line, "created_at", edit)
             special.append((int(pos), 1, text))
     for kind in ("duplicate_same", "duplicate_conflict"):
         rows = injection.rows[kind]
-        for at, line in zip(injection.copy_at[kind], _lines(table.take(rows)) if len(rows) else []):
+        for at, line in zip(injection.copy_at[kind], _texts(chunked, rows)):
             if kind == "duplicate_conflict":
                 completion = int(line.split(b",")[COLUMNS.index("tokens_completion")])
                 line = _edit(line, "tokens_completion", str(completion + 7).encode())
             special.append((int(at), 0, line))
-    pieces: list[pa.Table | bytes] = []
     cursor = 0
-    for pos, replaced, text in sorted(special, key=lambda s: s[0]):  # stable: a duplicate follows a replaced row
-        pieces += _slices(table, cursor, pos)
-        pieces.append(text)
+    for pos, replaced, extra in sorted(special, key=lambda s: s[0]):  # stable: a duplicate follows a replaced row
+        _write_rows(out, lines, cursor, pos)
+        out.write(extra)
         cursor = max(cursor, pos + replaced)
-    pieces += _slices(table, cursor, table.num_rows)
-    _write_pieces(out, pieces)
+    _write_rows(out, lines, cursor, len(chunked))
 
 
-def _slices(table: pa.Table, start: int, stop: int) -> list[pa.Table]:
-    return [table.slice(at, min(SLICE_ROWS, stop - at)) for at in range(start, stop, SLICE_ROWS)]
+def _write_rows(out: BinaryIO, lines: list[pa.StringArray], start: int, stop: int) -> None:
+    """Write the lines of rows start..stop-1 of the slices, straight from their buffers."""
+    first = 0
+    for piece in lines:
+        lo, hi = max(start - first, 0), min(stop - first, len(piece))
+        if lo < hi:
+            offsets = np.frombuffer(piece.buffers()[1], dtype=np.int32, count=len(piece) + 1, offset=piece.offset * 4)
+            out.write(memoryview(piece.buffers()[2])[offsets[lo]:offsets[hi]])
+        first += len(piece)
 
 
-def _write_pieces(out: BinaryIO, pieces: list[pa.Table | bytes]) -> None:
-    """Render table slices to CSV on all cores (pyarrow releases the GIL), writing them in order."""
-    render = lambda p: p if isinstance(p, bytes) else _csv_bytes(p)  # noqa: E731
-    wave = 2 * WORKERS  # bounds the rendered text held in memory
-    with ThreadPoolExecutor(WORKERS) as pool:
-        for first in range(0, len(pieces), wave):
-            for text in pool.map(render, pieces[first:first + wave]):
-                out.write(text)
-
-
-def _csv_bytes(table: pa.Table) -> pa.Buffer:
-    sink = pa.BufferOutputStream()
-    pacsv.write_csv(table, sink, _OPTIONS)
-    return sink.getvalue()
-
-
-def _spoil_typed(table: pa.Table, injection: Injection, empty_slug: int) -> pa.Table:
-    """Negative prompt tokens and an empty model slug, set in the typed columns."""
-    neg, missing = injection.rows["negative_tokens"], injection.rows["missing_model"]
-    if len(neg):
-        prompt = table["tokens_prompt"].to_numpy().copy()
-        prompt[neg] = -np.maximum(prompt[neg], 1)
-        table = table.set_column(COLUMNS.index("tokens_prompt"), "tokens_prompt", pa.array(prompt))
-    if len(missing):
-        slug = table["model_permaslug"].combine_chunks()
-        codes = slug.indices.to_numpy().copy()
-        codes[missing] = empty_slug
-        table = table.set_column(
-            COLUMNS.index("model_permaslug"), "model_permaslug",
-            pa.DictionaryArray.from_arrays(pa.array(codes), slug.dictionary),
-        )
-    return table
+def _texts(lines: pa.ChunkedArray, rows: np.ndarray) -> list[bytes]:
+    return [line.encode() for line in lines.take(pa.array(rows, pa.int64())).to_pylist()]
 
 
 def month_generation_ids(rows: MonthRows, first_counter: int, rng: np.random.Generator) -> pa.StringArray:
