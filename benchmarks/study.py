@@ -3,7 +3,8 @@
 One command: ``python benchmarks/study.py --requests 100000000`` (add ``--spark`` for local Spark).
 
 1. A store of N requests: a simulated base world (``--base``), replicated with DuckDB SQL
-   (benchmarks/bigstore.py); kept under ``--out`` and reused by later runs.
+   (benchmarks/bigstore.py); kept under ``--out`` and reused by later runs. ``--store`` measures
+   an existing store instead (one ingested from ``tokencensus simulate``, with its labels).
 2. The full study on DuckDB, in a process of its own: time per report section (enrichment and
    its cache first), and the process's peak resident memory after each section.
 3. F1, F14 and T3 computed by tokencensus, by hand-written DuckDB SQL, by polars and by pandas
@@ -37,7 +38,10 @@ sys.path.insert(0, sys.argv[3])
 from alternatives import peak_mb as peak
 from tokencensus import Study
 from tokencensus.study import FIGURES, run_study
-store, engine = sys.argv[1], sys.argv[2]
+store, engine, memory_limit = sys.argv[1], sys.argv[2], sys.argv[4]
+if engine == "duckdb" and memory_limit:
+    import ibis
+    engine = ibis.duckdb.connect(memory_limit=memory_limit)
 sections = defaultdict(list)
 for figure in FIGURES.values():
     sections[figure.section].append(figure.id)
@@ -111,11 +115,14 @@ def main() -> None:
     parser.add_argument("--pandas-max", type=int, default=50_000_000)
     parser.add_argument("--spark", action="store_true", help="also run the full study on local Spark")
     parser.add_argument("--skip-full", action="store_true", help="only the tool comparison")
+    parser.add_argument("--skip-tools", action="store_true", help="only the full study")
+    parser.add_argument("--store", type=Path, help="an existing store to measure instead of a replicated one")
+    parser.add_argument("--memory-limit", default="", help="DuckDB's memory_limit for the full study, e.g. 6GB")
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     from bigstore import big_store
 
-    store = big_store(args.out, args.requests, args.base)
+    store = args.store or big_store(args.out, args.requests, args.base)
     rows = _row_count(store)
     load = os.getloadavg()[0]
     print(f"# {rows:,} requests, {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
@@ -126,10 +133,12 @@ def main() -> None:
         for engine in engines:
             print(f"\n## full study on {engine}\n\n| section | figures | seconds | rows/s | peak memory so far |")
             print("|---|---:|---:|---:|---:|")
-            for r in _run(_FULL_STUDY, str(store), engine, str(HERE)):
+            for r in _run(_FULL_STUDY, str(store), engine, str(HERE), args.memory_limit):
                 print(f"| {r['section']} | {r['figures']} | {r['seconds']:.1f} | {rows / r['seconds']:,.0f} |"
                       f" {r['peak_mb']:,.0f} MB |")
 
+    if args.skip_tools:
+        return
     results = compare_tools(store, rows, args.repeat, args.threads, args.pandas_max)
     ours = next(r for r in results if r["tool"] == "tokencensus")
     print("\n## F1 + F14 + T3, same work in each tool (best of %d)\n" % args.repeat)

@@ -131,8 +131,11 @@ class Study:
     @cached_property
     def inputs(self) -> StudyInputs:
         """The enriched requests table every figure is built from, materialised once in the engine:
-        every figure scans it, and the join to the catalog and geography should not be repeated."""
-        return dataclasses.replace(self._lazy_inputs, requests=cache(self._lazy_inputs.requests))
+        every figure scans it, and the join to the catalog and geography should not be repeated.
+        DuckDB keeps it compressed in a database file under the store's ``cache/tables`` folder, so
+        memory stays bounded whatever the store's size (see :func:`tokencensus.engine.cache`)."""
+        requests = cache(self._lazy_inputs.requests, directory=self.store.path / "cache" / "tables")
+        return dataclasses.replace(self._lazy_inputs, requests=requests)
 
     def _input_fingerprints(self) -> dict[str, str]:
         """A digest per data input, for the figure cache: what a figure's table depends on."""

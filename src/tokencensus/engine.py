@@ -16,7 +16,10 @@ module starts runs with a UTC session time zone, and Ibis sets it on a session p
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
+import weakref
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MethodType
@@ -161,17 +164,48 @@ def engine_label(engine: Engine) -> str:
     return "spark (session)" if is_spark_session(engine) else type(engine).__name__
 
 
-def cache(table: ir.Table) -> ir.Table:
-    """``table.cache()`` on any engine: materialise it once in the engine for the figures that follow.
+def cache(table: ir.Table, *, directory: Path | None = None) -> ir.Table:
+    """Materialise ``table`` once in its engine for the figures that follow.
 
-    Ibis 12's PySpark backend caches by compiling the query straight to Spark SQL without first
-    registering the in-memory tables (``ibis.memtable``) it refers to, so Spark cannot find them;
-    registering them first is what every other execution path of that backend does.
+    On DuckDB with a ``directory``, the table goes into a DuckDB database file created there
+    (:func:`_cache_in_file`) rather than into memory. Elsewhere it is ``table.cache()``. Ibis 12's
+    PySpark backend caches by compiling the query straight to Spark SQL without first registering
+    the in-memory tables (``ibis.memtable``) it refers to, so Spark cannot find them; registering
+    them first is what every other execution path of that backend does.
     """
     backend = table._find_backend()
+    if backend.name == "duckdb" and directory is not None:
+        return _cache_in_file(backend, table, directory)
     if backend.name == "pyspark":
         backend._run_pre_execute_hooks(table)
     return table.cache()
+
+
+def _cache_in_file(backend: BaseBackend, table: ir.Table, directory: Path) -> ir.Table:
+    """``table`` as a table of a DuckDB database file attached for it in a new folder of ``directory``.
+
+    Why: an in-memory table is stored uncompressed (about 400 bytes per enriched request, 8 GB at
+    20 million), while a database file's tables are compressed (about 75 bytes per request) and
+    managed by DuckDB's buffer pool, which keeps what fits in ``memory_limit`` and reads the rest
+    back from the file. Time stays within a few percent; memory no longer grows with the rows.
+    The folder is removed when the backend is garbage collected or the interpreter exits.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="cache-", dir=directory))
+    alias = f"tc_{folder.name.replace('-', '_')}"
+    con = backend.con
+    path = str(folder / "cache.duckdb").replace("'", "''")
+    con.execute(f"ATTACH '{path}' AS {alias}")
+    weakref.finalize(backend, _drop_file_cache, con, alias, folder)
+    return backend.create_table("cached", table, database=(alias, "main"))
+
+
+def _drop_file_cache(con: Any, alias: str, folder: Path) -> None:
+    try:
+        con.execute(f"DETACH {alias}")
+    except Exception:  # the connection may already be closed; the files go either way
+        pass
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def read_table(con: BaseBackend, path_or_glob: str | Path) -> ir.Table:

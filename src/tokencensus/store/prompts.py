@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -35,7 +34,7 @@ from tokencensus.classify.scrub import scrub_many
 from tokencensus.schema import QUARANTINE
 from tokencensus.sources._convert import RECORD_LIMIT
 from tokencensus.sources.base import Prompts
-from tokencensus.store.requests import quote_sql
+from tokencensus.store.requests import connect, quote_sql
 
 #: The stored prompts table.
 PROMPTS = pa.schema([pa.field("request_id", pa.string(), nullable=False), pa.field("text", pa.string(), nullable=False)])
@@ -53,7 +52,7 @@ class PromptStage:
 
     def __init__(self, tmp_dir: Path, rate: float) -> None:
         self.tmp_dir, self.rate = tmp_dir, rate
-        self._con = duckdb.connect()
+        self._con = connect(tmp_dir)  # bounded memory, spilling to tmp_dir
         self._kept: list[pa.Table] = []  # PROMPTS columns plus the file and the order they came in
         self._seq = 0
         self._claims: list[pa.Table] = []
@@ -118,7 +117,9 @@ class PromptStage:
         parts = [p for p in request_parts if p.parent.name.removeprefix("date=") in days]
         con = self._con
         con.register("claims", claims)
-        known = (f"SELECT DISTINCT request_id FROM read_parquet([{', '.join(map(quote_sql, parts))}])"
+        # the store's ids are probed against the claims (a hash table of the claims, not of the store)
+        known = (f"SELECT DISTINCT request_id FROM read_parquet([{', '.join(map(quote_sql, parts))}]) "
+                 "WHERE request_id IN (SELECT request_id FROM claims)"
                  if parts else "SELECT NULL::VARCHAR AS request_id WHERE false")
         rows = con.sql(f"""
             SELECT _file, _line, source, request_id, request_id IN ({known}) AS matched FROM claims ORDER BY _file, _line

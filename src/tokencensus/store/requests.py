@@ -322,16 +322,18 @@ class RequestStage:
 def _repeated(sidecar: Path, rows: int) -> np.ndarray:
     """The hashes met more than once among the ``rows`` of the sidecar.
 
-    Sorting the hashes and comparing neighbours takes half the CPU of a hash aggregate in DuckDB. Memory stays bounded: beyond ``SORT_BYTES`` the hashes are taken in slices by value
+    Sorting the hashes and comparing neighbours takes half the CPU of a hash aggregate in DuckDB.
+    Memory stays bounded: beyond ``SORT_BYTES`` the hashes are taken in slices by value
     (``h mod slices``), one read of the hash column and one sort per slice.
     """
     slices = max(1, -(-rows * 8 // SORT_BYTES))
     repeated = [np.empty(0, np.uint64)]
     for piece in range(slices):
-        hashes = [batch.column(0).to_numpy() for batch in pq.ParquetFile(sidecar).iter_batches(columns=["h"])]
-        if slices > 1:
-            hashes = [h[h % slices == piece] for h in hashes]
-        ordered = np.sort(np.concatenate([np.empty(0, np.uint64), *hashes]))
+        hashes = [np.empty(0, np.uint64)]
+        for batch in pq.ParquetFile(sidecar).iter_batches(columns=["h"]):
+            h = batch.column(0).to_numpy()
+            hashes.append(h if slices == 1 else h[h % slices == piece])  # only this slice is ever held
+        ordered = np.sort(np.concatenate(hashes))
         repeated.append(np.unique(ordered[1:][ordered[1:] == ordered[:-1]]))
     return np.concatenate(repeated)
 
