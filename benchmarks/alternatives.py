@@ -1,11 +1,12 @@
 """Three study figures written the way a user would without tokencensus: DuckDB SQL, pandas, polars.
 
 The work is that of F1 (weekly tokens, requests, spend and distinct users by source type, with
-each weight's weekly share), F14 (weekly prompt-token count, distinct users, mean and exact
-p50/p90/p99) and T3 (top 10 billing countries by tokens, the country filled in from the accounts
-snapshot, shares of everything). Every tool gets the same two small lookup tables (slug ->
-source type from the model catalog; account -> country), so only the row-level work differs.
-Each function returns {figure: pandas DataFrame} so the runs can be checked against each other.
+each weight's weekly share, and the users' share of the week's distinct users), F14 (weekly
+prompt-token count, distinct users, mean and exact p50/p90/p99) and T3 (top 10 billing countries
+by tokens, the country filled in from the accounts snapshot, with the same shares over the whole
+window). Every tool gets the same two small lookup tables (slug -> source type from the model
+catalog; account -> country), so only the row-level work differs. Each function returns
+{figure: pandas DataFrame} so the runs can be checked against each other.
 """
 
 from __future__ import annotations
@@ -73,21 +74,29 @@ LEFT JOIN slugs s ON q.model = s.slug
 LEFT JOIN accts a ON q.user_id = a.user_id
 """
 _SQL_SHARES = """
-SELECT *, tokens / nullif(sum(tokens) OVER w, 0) AS share_tokens,
+SELECT g.*, tokens / nullif(sum(tokens) OVER w, 0) AS share_tokens,
           requests / nullif(sum(requests) OVER w, 0) AS share_requests,
-          spend / nullif(sum(spend) OVER w, 0) AS share_spend
+          spend / nullif(sum(spend) OVER w, 0) AS share_spend,
+          users / nullif(p.period_users, 0) AS share_users
 FROM (SELECT {keys}, sum(tokens) AS tokens, count(*) AS requests, sum(spend) AS spend,
-             count(DISTINCT user_id) AS users FROM r GROUP BY ALL)
+             count(DISTINCT user_id) AS users FROM r GROUP BY ALL) g
+{period}
 WINDOW w AS ({over})
 """
 _SQL = {
-    "F1": _SQL_SHARES.format(keys="week, source_type", over="PARTITION BY week") + " ORDER BY week, source_type",
+    "F1": _SQL_SHARES.format(
+        keys="week, source_type", over="PARTITION BY week",
+        period="JOIN (SELECT week, count(DISTINCT user_id) AS period_users FROM r GROUP BY week) p USING (week)",
+    ) + " ORDER BY week, source_type",
     "F14": """
         SELECT week, count(prompt_tokens) AS requests, count(DISTINCT user_id) FILTER (prompt_tokens IS NOT NULL)
                AS users, avg(prompt_tokens) AS mean, quantile_cont(prompt_tokens, 0.5) AS p50,
                quantile_cont(prompt_tokens, 0.9) AS p90, quantile_cont(prompt_tokens, 0.99) AS p99
         FROM r GROUP BY week ORDER BY week""",
-    "T3": "SELECT * FROM (" + _SQL_SHARES.format(keys="coalesce(country, 'unknown') AS country", over="")
+    "T3": "SELECT * FROM (" + _SQL_SHARES.format(
+        keys="coalesce(country, 'unknown') AS country", over="",
+        period="CROSS JOIN (SELECT count(DISTINCT user_id) AS period_users FROM r) p",
+    )
     + ") WHERE country != 'unknown' ORDER BY tokens DESC, country LIMIT 10",
 }
 
@@ -130,7 +139,13 @@ def _pandas_share_table(df: pd.DataFrame, keys: list[str], over: list[str]) -> p
     g = df.groupby(keys, dropna=False).agg(
         tokens=("tokens", "sum"), requests=("tokens", "size"), spend=("spend", "sum"), users=("user_id", "nunique")
     )
-    return _shares(g.reset_index(), over)
+    g = g.reset_index()
+    if over:
+        g = g.merge(df.groupby(over)["user_id"].nunique().rename("period_users").reset_index(), on=over, how="left")
+    else:
+        g["period_users"] = df["user_id"].nunique()
+    g["share_users"] = g["users"] / g["period_users"]
+    return _shares(g.drop(columns="period_users"), over)
 
 
 def run_pandas(store: Path, threads: int | None) -> dict[str, pd.DataFrame]:
@@ -175,7 +190,10 @@ def run_polars(store: Path, threads: int | None) -> dict[str, pd.DataFrame]:
             pl.col("tokens").sum(), pl.len().alias("requests"), pl.col("spend").sum(), pl.col("user_id").n_unique().alias("users")
         )
         share = {f"share_{w}": pl.col(w) / (pl.col(w).sum().over(over) if over else pl.col(w).sum()) for w in ("tokens", "requests", "spend")}
-        return g.with_columns(**share)
+        everyone = r.group_by(over).agg(pl.col("user_id").n_unique().alias("period_users")) if over else (
+            r.select(pl.col("user_id").n_unique().alias("period_users")))
+        g = g.join(everyone, on=over, how="left") if over else g.join(everyone, how="cross")
+        return g.with_columns(**share, share_users=pl.col("users") / pl.col("period_users")).drop("period_users")
 
     f1 = share_table(["week", "source_type"], ["week"]).sort(["week", "source_type"])
     prompts = r.filter(pl.col("prompt_tokens").is_not_null()).group_by("week").agg(
@@ -215,4 +233,5 @@ def fingerprint(frames: dict[str, pd.DataFrame]) -> dict[str, float]:
         "F1_rows": float(len(f1)), "F1_tokens": float(f1["tokens"].sum()), "F1_users": float(f1["users"].sum()),
         "F14_p99": float(f14["p99"].sum()), "F14_mean": float(f14["mean"].sum()),
         "T3_share": float(t3["share_tokens"].sum()), "T3_users": float(t3["users"].sum()),
+        "F1_share_users": float(f1["share_users"].sum()), "T3_share_users": float(t3["share_users"].sum()),
     }

@@ -105,6 +105,28 @@ def test_read_table_keeps_hive_columns(tmp_path):
 
 # Spark ------------------------------------------------------------------------------------------
 
+def test_duckdb_cache_in_a_file_holds_the_rows_and_goes_away_with_the_backend(tmp_path):
+    """The enriched table's cache is a compressed table in a database file, not memory, and
+    nothing of it is left once the study's backend is gone."""
+    import gc
+
+    root, table = _store(tmp_path)
+    con = connect()
+    t = read_requests(con, f"{root}/**/*.parquet")
+    names = ibis.memtable(pa.table({"slug": ["openai/gpt-4o"], "label": ["GPT-4o"]}))
+    joined = t.left_join(names, t.model == names.slug).select("request_id", "label", "prompt_tokens")
+    cached = cache(joined, directory=tmp_path / "tables")
+    (folder,) = (tmp_path / "tables").iterdir()
+    assert (folder / "cache.duckdb").stat().st_size > 0
+    databases = {row[0] for row in con.con.execute("SELECT database_name FROM duckdb_tables()").fetchall()}
+    assert databases == {f"tc_{folder.name.replace('-', '_')}"}
+    result = cached.aggregate(n=cached.count(), tokens=cached.prompt_tokens.sum(), labelled=cached.label.count())
+    assert result.to_pyarrow().to_pylist() == [{"n": table.num_rows, "tokens": sum(range(12)), "labelled": 12}]
+    del cached, t, joined, names, result, con
+    gc.collect()
+    assert list((tmp_path / "tables").iterdir()) == []
+
+
 def _spark_available() -> str | None:
     """Why Spark tests cannot run here, or None when they can."""
     try:

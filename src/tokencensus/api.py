@@ -40,6 +40,8 @@ from tokencensus.study.enrich import enrich, enrich_labels
 from tokencensus.study.options import option
 
 Progress = Callable[[int, int], None]
+#: Up to this many figures are computed straight from the store's files, without caching the enriched table.
+FEW_FIGURES = 4
 
 
 class Study:
@@ -168,18 +170,34 @@ class Study:
             raise KeyError(f"unknown figure id(s) {unknown}; known: {', '.join(FIGURES)}")
         missing = [i for i in wanted if i not in self._tables]
         cache = FigureCache(self.store.path / "cache" / "figures", self._lazy_inputs, self._input_fingerprints())
-        for done, figure_id in enumerate(missing, start=1):
-            figure = FIGURES[figure_id]
-            key = cache.key(figure) if self.reuse else None
-            table = cache.get(figure, key) if key else None
+        todo: list[tuple[str, str | None]] = []
+        for figure_id in missing:
+            key = cache.key(FIGURES[figure_id]) if self.reuse else None
+            table = cache.get(FIGURES[figure_id], key) if key else None
             if table is None:
-                table = run_study(self.inputs, [figure_id])[figure_id]
-                if key:
-                    cache.put(figure, key, table)
+                todo.append((figure_id, key))
+            else:
+                self._tables[figure_id] = table
+        if progress and missing:
+            progress(len(missing) - len(todo), len(missing))
+        inputs = self._inputs_for(len(todo))
+        for done, (figure_id, key) in enumerate(todo, start=len(missing) - len(todo) + 1):
+            table = run_study(inputs, [figure_id])[figure_id]
+            if key:
+                cache.put(FIGURES[figure_id], key, table)
             self._tables[figure_id] = table
             if progress:
                 progress(done, len(missing))
         return {i: self._tables[i] for i in wanted}
+
+    def _inputs_for(self, figures: int) -> StudyInputs:
+        """The inputs to compute ``figures`` figures from: the cached enriched table (:attr:`inputs`)
+        once it exists or when there are more than :data:`FEW_FIGURES`; else the store's files
+        directly, since caching every enriched column costs more than a few figures that each read
+        only the columns they need (measured: BENCHMARKS.md, "Study speed")."""
+        if "inputs" in self.__dict__ or figures > FEW_FIGURES:
+            return self.inputs
+        return self._lazy_inputs
 
     def summary(self) -> dict[str, dict[str, Any]]:
         """Headline numbers of every figure, keyed by figure id."""
