@@ -140,6 +140,11 @@ def test_cli_demo_runs_every_stage(tmp_path: Path) -> None:
     assert ingest.exit_code == 0, ingest.output
     counts = json.loads(ingest.output.strip().splitlines()[-1])
     assert counts["read"] == counts["duplicates"] > 0 and counts["stored"] == 0
+    # a second demo (another world) replaces the first rather than adding to its store
+    rows = Study(out / "data").store.row_count()
+    again = CliRunner().invoke(app, ["demo", "--requests", "10000", "--seed", "1", "--out", str(out)])
+    assert again.exit_code == 0, again.output
+    assert 0 < Study(out / "data").store.row_count() < rows
 
 
 def test_cli_reports_bad_input_clearly(tmp_path: Path) -> None:

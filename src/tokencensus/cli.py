@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -195,9 +196,13 @@ def demo(
 ) -> None:
     """Simulate -> ingest -> classify -> report: logs in OUT/logs, store in OUT/data, report in OUT/report.
 
-    The simulated gateway's prompt log is ingested as such, and the classifier is scored against
-    the simulator's answer key (labels.parquet), which the report quotes."""
+    Each run starts afresh: those three folders are replaced (a store left by an earlier demo would
+    otherwise be added to, and the report would mix two worlds). The simulated gateway's prompt
+    log is ingested as such, and the classifier is scored against the simulator's answer key
+    (labels.parquet), which the report quotes."""
     logs, data, report_dir = out / "logs", out / "data", out / "report"
+    for folder in (logs, data, report_dir):
+        shutil.rmtree(folder, ignore_errors=True)
     with _bar("simulate") as progress:
         world = run_simulation(logs, requests=requests, seed=seed, prompt_rate=sample_rate, progress=progress)
     study = Study(data)
