@@ -23,7 +23,7 @@ from tokencensus.simulate import calibration as cal
 from tokencensus.simulate import text
 from tokencensus.simulate import world as world_module
 from tokencensus.simulate import writer as writer_module
-from tokencensus.simulate.ids import assemble, generation_ids, strings
+from tokencensus.simulate.ids import assemble, base62_strings, fixed_width_items, generation_ids, strings, take_items
 from tokencensus.simulate.world import chunk_bounds, injection_counts
 from tokencensus.simulate.writer import BAD_KINDS, FLAGS, HEADER, VARIANTS, Injection
 
@@ -338,6 +338,28 @@ def test_world_models_are_catalog_models_logged_by_permaslug() -> None:
 def test_integers_read_as_arrow_writes_them(values: list[int]) -> None:
     array = np.array(values, dtype=np.int64)
     assert text.integers(array).equals(pa.array(array).cast(pa.string()))
+
+
+COSTS = (st.floats(0, 2, allow_subnormal=False).map(lambda x: round(x, 10))  # as rows.py rounds costs
+         | st.sampled_from([0.0, -0.0, 1e-6, 9.99e-7, 1.0, 0.1, 1e-10, 0.9999999999, float("nan")])
+         | st.floats(allow_nan=False, allow_infinity=True))
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(COSTS, max_size=300), st.data())
+def test_floats_read_as_arrow_writes_them(values: list[float], data: st.DataObject) -> None:
+    array = np.array(values, dtype=np.float64)
+    missing = np.array(data.draw(st.lists(st.booleans(), min_size=len(values), max_size=len(values))), dtype=bool)
+    assert text.numbers(array).equals(pa.array(array).cast(pa.string()))
+    assert text.numbers(array, missing=missing).equals(pa.array(array, mask=missing).cast(pa.string()))
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.integers(0, 99), max_size=300), st.integers(0, 1000))
+def test_take_items_is_arrows_take(index: list[int], seed: int) -> None:
+    users = base62_strings("u_", np.arange(100), 8, np.random.default_rng(seed))
+    rows = np.array(index, dtype=np.int64)
+    assert take_items(fixed_width_items(users), rows).equals(users.take(pa.array(rows, pa.int64())))
 
 
 @settings(max_examples=50, deadline=None)

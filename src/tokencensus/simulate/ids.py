@@ -78,6 +78,21 @@ def byte_matrix(array: pa.StringArray) -> np.ndarray:
     return data[offsets[0]:offsets[-1]].reshape(len(array), width)
 
 
+def fixed_width_items(array: pa.StringArray) -> np.ndarray:
+    """The strings of a fixed-width string array as numpy items of that width, for :func:`take_items`."""
+    return _items(byte_matrix(array))
+
+
+def take_items(items: np.ndarray, index: np.ndarray) -> pa.StringArray:
+    """The strings at ``index`` of :func:`fixed_width_items`, as a string array.
+
+    Why not Arrow's take: it gathers offsets and bytes in two passes, each a cache miss per row in a
+    table of a million accounts; numpy copies each fixed-size item in one, in about a quarter of the time.
+    """
+    taken = np.take(items, index)
+    return strings(taken.view(np.uint8).reshape(len(taken), items.itemsize))
+
+
 def _random(n: int, width: int, rng: np.random.Generator) -> np.ndarray:
     """Random base62 characters, one random byte each (a few characters a little more often than
     others, which is cosmetic here; this is several times faster than drawing bounded integers)."""
