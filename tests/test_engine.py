@@ -107,7 +107,7 @@ def test_read_table_keeps_hive_columns(tmp_path):
 
 def test_duckdb_cache_in_a_file_holds_the_rows_and_goes_away_with_the_backend(tmp_path):
     """The enriched table's cache is a compressed table in a database file, not memory, and
-    nothing of it is left once the study's backend is gone."""
+    nothing of it is left once the study's backend is gone (nor of a killed process's cache)."""
     import gc
 
     root, table = _store(tmp_path)
@@ -115,8 +115,12 @@ def test_duckdb_cache_in_a_file_holds_the_rows_and_goes_away_with_the_backend(tm
     t = read_requests(con, f"{root}/**/*.parquet")
     names = ibis.memtable(pa.table({"slug": ["openai/gpt-4o"], "label": ["GPT-4o"]}))
     joined = t.left_join(names, t.model == names.slug).select("request_id", "label", "prompt_tokens")
+    orphan = tmp_path / "tables" / "cache-999999999-left"  # left by a process that was killed
+    (orphan / "cache.duckdb").parent.mkdir(parents=True)
+    (orphan / "cache.duckdb").write_bytes(b"old")
     cached = cache(joined, directory=tmp_path / "tables")
     (folder,) = (tmp_path / "tables").iterdir()
+    assert folder.name.startswith(f"cache-{os.getpid()}-")
     assert (folder / "cache.duckdb").stat().st_size > 0
     databases = {row[0] for row in con.con.execute("SELECT database_name FROM duckdb_tables()").fetchall()}
     assert databases == {f"tc_{folder.name.replace('-', '_')}"}

@@ -188,16 +188,36 @@ def _cache_in_file(backend: BaseBackend, table: ir.Table, directory: Path) -> ir
     20 million), while a database file's tables are compressed (about 75 bytes per request) and
     managed by DuckDB's buffer pool, which keeps what fits in ``memory_limit`` and reads the rest
     back from the file. Time stays within a few percent; memory no longer grows with the rows.
-    The folder is removed when the backend is garbage collected or the interpreter exits.
+    The folder is removed when the backend is garbage collected or the interpreter exits; folders
+    left by a process that was killed are removed by the next one (the name holds the process id).
     """
     directory.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="cache-", dir=directory))
+    _remove_orphaned_caches(directory)
+    folder = Path(tempfile.mkdtemp(prefix=f"cache-{os.getpid()}-", dir=directory))
     alias = f"tc_{folder.name.replace('-', '_')}"
     con = backend.con
     path = str(folder / "cache.duckdb").replace("'", "''")
     con.execute(f"ATTACH '{path}' AS {alias}")
     weakref.finalize(backend, _drop_file_cache, con, alias, folder)
     return backend.create_table("cached", table, database=(alias, "main"))
+
+
+def _remove_orphaned_caches(directory: Path) -> None:
+    """Remove the cache folders in ``directory`` whose process no longer runs."""
+    for folder in directory.glob("cache-*-*"):
+        pid = folder.name.split("-")[1]
+        if pid.isdigit() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 def _drop_file_cache(con: Any, alias: str, folder: Path) -> None:
