@@ -57,11 +57,8 @@ class Prompts:
 
     def texts(self, mask: pa.Array | np.ndarray | None = None) -> pa.Array:
         """The prompt text of the rows ``mask`` selects (every row when None), in row order."""
-        picked = self if mask is None and self.rows is None else self.pick(
-            np.ones(len(self), bool) if mask is None else mask)
-        if not picked.inputs.num_rows:
-            return pa.array([], pa.string())
-        return picked.flatten(picked.inputs)
+        picked = self.pick(np.ones(len(self), bool) if mask is None else mask)
+        return picked.flatten(picked.inputs) if picked.inputs.num_rows else pa.array([], pa.string())
 
     def _rows(self) -> np.ndarray:
         return np.arange(self.inputs.num_rows) if self.rows is None else self.rows
